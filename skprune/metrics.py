@@ -1,0 +1,270 @@
+"""Per-sample scores as pure functions of network outputs.
+
+Every function returns a **difficulty**: higher = harder / more informative /
+more likely mislabeled. Formulas follow the papers cited in each docstring;
+where a paper's quantity is "higher = easier" it is negated here and the
+docstring says so.
+
+Shapes: ``proba`` and ``logits`` are ``(n_samples, n_classes)``, or
+``(n_models, n_samples, n_classes)`` for scores defined as a mean over
+independently seeded models; ``y`` holds integer class codes ``0..n_classes-1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import softmax as _softmax
+from scipy.stats import rankdata
+
+__all__ = [
+    "softmax",
+    "entropy",
+    "least_confidence",
+    "margin",
+    "el2n",
+    "grand_last_layer",
+    "forgetting",
+    "aum",
+    "rank_normalize",
+    "combine_difficulties",
+]
+
+_EPS = 1e-12
+
+
+def softmax(logits):
+    """Softmax over the last axis.
+
+    Examples
+    --------
+    >>> from skprune.metrics import softmax
+    >>> softmax([[0.0, 0.0]])
+    array([[0.5, 0.5]])
+    """
+    return _softmax(np.asarray(logits, dtype=np.float64), axis=-1)
+
+
+def _as_proba(proba):
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim not in (2, 3):
+        raise ValueError(
+            "proba must have shape (n_samples, n_classes) or (n_models, n_samples, n_classes), "
+            f"got {proba.shape}"
+        )
+    return proba
+
+
+def _mean_over_models(values):
+    return values.mean(axis=0) if values.ndim == 2 else values
+
+
+def entropy(proba):
+    """Predictive entropy ``-Σ_c p_c log p_c`` (Coleman et al. 2020).
+
+    Examples
+    --------
+    >>> from skprune.metrics import entropy
+    >>> entropy([[1.0, 0.0], [0.5, 0.5]]).round(4)
+    array([0.    , 0.6931])
+    """
+    proba = _as_proba(proba)
+    return _mean_over_models(-(proba * np.log(np.clip(proba, _EPS, None))).sum(axis=-1))
+
+
+def least_confidence(proba):
+    """Least confidence ``1 - max_c p_c``.
+
+    Examples
+    --------
+    >>> from skprune.metrics import least_confidence
+    >>> least_confidence([[0.9, 0.1], [0.5, 0.5]])
+    array([0.1, 0.5])
+    """
+    proba = _as_proba(proba)
+    return _mean_over_models(1.0 - proba.max(axis=-1))
+
+
+def margin(proba):
+    """Negated margin between the two most probable classes, ``-(p_(1) - p_(2))``.
+
+    Negated so that a small margin (an ambiguous sample) is a high difficulty.
+
+    Examples
+    --------
+    >>> from skprune.metrics import margin
+    >>> margin([[0.9, 0.1], [0.5, 0.5]])
+    array([-0.8, -0. ])
+    """
+    proba = _as_proba(proba)
+    top2 = np.sort(proba, axis=-1)[..., -2:]
+    return _mean_over_models(-(top2[..., 1] - top2[..., 0]))
+
+
+def _check_labels(y, n_samples, n_classes):
+    y = np.asarray(y)
+    if y.shape != (n_samples,):
+        raise ValueError(f"y must have shape ({n_samples},), got {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"y must hold class codes in [0, {n_classes}), got [{y.min()}, {y.max()}]")
+    return y.astype(np.intp)
+
+
+def _error_vectors(proba, y):
+    y = _check_labels(y, proba.shape[-2], proba.shape[-1])
+    onehot = np.eye(proba.shape[-1])[y]
+    return proba - onehot
+
+
+def el2n(proba, y):
+    """Error L2-norm ``||p - onehot(y)||_2`` (Paul et al. 2021, "Data Diet").
+
+    The paper's score is the mean over independently seeded models early in
+    training; pass ``proba`` of shape ``(n_models, n_samples, n_classes)``.
+
+    Examples
+    --------
+    >>> from skprune.metrics import el2n
+    >>> el2n([[1.0, 0.0], [0.0, 1.0]], [0, 0]).round(4)
+    array([0.    , 1.4142])
+    """
+    proba = _as_proba(proba)
+    return _mean_over_models(np.linalg.norm(_error_vectors(proba, y), axis=-1))
+
+
+def grand_last_layer(proba, y, embedding):
+    """GraNd restricted to the last linear layer (Paul et al. 2021).
+
+    For logits ``z = W h + b`` and cross-entropy, the gradient with respect to
+    ``(W, b)`` is ``(p - onehot(y)) ⊗ [h, 1]``, whose norm is
+    ``||p - onehot(y)|| · sqrt(||h||² + 1)`` — no backward pass needed.
+
+    Parameters
+    ----------
+    proba : array of shape (n_samples, n_classes) or (n_models, n_samples, n_classes)
+    y : array of shape (n_samples,)
+    embedding : array of shape (n_samples, d) or (n_models, n_samples, d)
+        Input of the last linear layer.
+
+    Examples
+    --------
+    >>> from skprune.metrics import grand_last_layer
+    >>> grand_last_layer([[0.0, 1.0]], [0], [[0.0, 0.0]]).round(4)
+    array([1.4142])
+    """
+    proba = _as_proba(proba)
+    embedding = np.asarray(embedding, dtype=np.float64)
+    if embedding.shape[:-1] != proba.shape[:-1]:
+        raise ValueError(
+            f"embedding shape {embedding.shape} does not match proba shape {proba.shape}"
+        )
+    error_norm = np.linalg.norm(_error_vectors(proba, y), axis=-1)
+    input_norm = np.sqrt((embedding**2).sum(axis=-1) + 1.0)
+    return _mean_over_models(error_norm * input_norm)
+
+
+def forgetting(correct):
+    """Forgetting events: correct → incorrect transitions over epochs (Toneva et al. 2019).
+
+    Samples never classified correctly get the maximum, ``n_epochs`` (more than
+    any sample can be forgotten in ``n_epochs`` epochs), as in the paper where
+    unlearned samples rank above all forgotten ones.
+
+    Parameters
+    ----------
+    correct : bool array of shape (n_epochs, n_samples)
+        Whether each sample was classified correctly after each epoch.
+
+    Examples
+    --------
+    >>> from skprune.metrics import forgetting
+    >>> forgetting([[1, 0, 0], [0, 0, 1], [1, 0, 1]])
+    array([1., 3., 0.])
+    """
+    correct = np.asarray(correct).astype(bool)
+    if correct.ndim != 2:
+        raise ValueError(f"correct must have shape (n_epochs, n_samples), got {correct.shape}")
+    events = (correct[:-1] & ~correct[1:]).sum(axis=0).astype(np.float64)
+    events[~correct.any(axis=0)] = correct.shape[0]
+    return events
+
+
+def aum(logits, y):
+    """Negated area under the margin, ``-mean_t (z_y - max_{c≠y} z_c)`` (Pleiss et al. 2020).
+
+    Negated so that a low (or negative, typical of mislabeled samples) margin
+    is a high difficulty.
+
+    Parameters
+    ----------
+    logits : array of shape (n_epochs, n_samples, n_classes)
+    y : array of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from skprune.metrics import aum
+    >>> aum([[[2.0, 0.0], [0.0, 2.0]]], [0, 0])
+    array([-2.,  2.])
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 3:
+        raise ValueError(
+            f"logits must have shape (n_epochs, n_samples, n_classes), got {logits.shape}"
+        )
+    y = _check_labels(y, logits.shape[1], logits.shape[2])
+    rows = np.arange(logits.shape[1])
+    assigned = logits[:, rows, y]
+    others = logits.copy()
+    others[:, rows, y] = -np.inf
+    return -(assigned - others.max(axis=-1)).mean(axis=0)
+
+
+def rank_normalize(scores):
+    """Map scores to their quantile in [0, 1] (ties get their average rank).
+
+    Examples
+    --------
+    >>> from skprune.metrics import rank_normalize
+    >>> rank_normalize([3.0, 1.0, 2.0, 2.0])
+    array([1.        , 0.        , 0.33333333, 0.33333333])
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size < 2:
+        return np.zeros_like(scores)
+    ranks = rankdata(scores, method="min") - 1
+    return ranks / (scores.size - 1)
+
+
+def combine_difficulties(difficulties, weights=None, method="rank_mean"):
+    """Combine several difficulty vectors into one.
+
+    Parameters
+    ----------
+    difficulties : sequence of arrays of shape (n_samples,)
+        Each a difficulty (higher = harder).
+    weights : sequence of float or None, default=None
+        Relative weights (need not sum to 1); None weighs all equally.
+    method : {"rank_mean", "mean"}, default="rank_mean"
+        ``"rank_mean"`` averages quantiles, so scores on different scales
+        compose; ``"mean"`` averages raw values.
+
+    Examples
+    --------
+    >>> from skprune.metrics import combine_difficulties
+    >>> combine_difficulties([[0.0, 10.0, 5.0], [1.0, 2.0, 3.0]])
+    array([0.  , 0.75, 0.75])
+    """
+    arrays = [np.asarray(d, dtype=np.float64).ravel() for d in difficulties]
+    if not arrays:
+        raise ValueError("need at least one difficulty vector to combine")
+    if len({a.size for a in arrays}) != 1:
+        raise ValueError(f"difficulty vectors differ in length: {[a.size for a in arrays]}")
+    weights = np.ones(len(arrays)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if weights.shape != (len(arrays),) or np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError(
+            f"weights must be {len(arrays)} non-negative numbers with a positive sum, got {weights}"
+        )
+    if method == "rank_mean":
+        arrays = [rank_normalize(a) for a in arrays]
+    elif method != "mean":
+        raise ValueError(f"method must be 'rank_mean' or 'mean', got {method!r}")
+    return np.average(np.stack(arrays), axis=0, weights=weights)

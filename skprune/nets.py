@@ -1,0 +1,344 @@
+"""Default skorch networks, device selection and embedding capture.
+
+Every scorer trains networks built here, or clones of a user's skorch net. The
+helpers keep three promises of the library: the user's net is never mutated
+(:func:`prepare_net` clones it), every sample of the training data gets outputs
+(``train_split=None``), and runs are reproducible from an integer seed
+(:func:`seeded`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from skorch import NeuralNetClassifier
+from torch import nn
+
+__all__ = [
+    "MLP",
+    "SmallCNN",
+    "resolve_device",
+    "make_default_net",
+    "prepare_net",
+    "last_linear",
+    "infer",
+    "seeded",
+    "NetOutputs",
+]
+
+
+class MLP(nn.Module):
+    """Multi-layer perceptron for tabular input; returns logits.
+
+    Inputs with more than two dimensions are flattened, so an MLP also
+    accepts images.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features (after flattening).
+    n_classes : int
+        Number of output logits.
+    hidden_units : tuple of int, default=(256,)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprune.nets import MLP
+    >>> MLP(4, 3, hidden_units=(8,))(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, n_features, n_classes, hidden_units=(256,), dropout=0.0):
+        super().__init__()
+        layers, width = [], n_features
+        for units in hidden_units:
+            layers += [nn.Linear(width, units), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = units
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, X):
+        return self.head(self.body(X.flatten(1)))
+
+
+class SmallCNN(nn.Module):
+    """Two-block convolutional network for small images; returns logits.
+
+    Accepts ``N×H×W`` (a channel axis is added) or ``N×C×H×W`` input.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of image channels.
+    n_classes : int
+        Number of output logits.
+    channels : tuple of int, default=(16, 32)
+        Filters of the two convolution blocks.
+    hidden_units : int, default=64
+        Width of the dense layer before the classifier head.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprune.nets import SmallCNN
+    >>> SmallCNN(1, 10)(torch.zeros(2, 28, 28)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, in_channels, n_classes, channels=(16, 32), hidden_units=64):
+        super().__init__()
+        c1, c2 = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            # Adaptive pooling makes the head independent of the image size.
+            nn.AdaptiveAvgPool2d(4),
+        )
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 16, hidden_units), nn.ReLU())
+        self.head = nn.Linear(hidden_units, n_classes)
+
+    def forward(self, X):
+        if X.dim() == 3:
+            X = X.unsqueeze(1)
+        return self.head(self.body(self.features(X)))
+
+
+def resolve_device(device="auto"):
+    """Return a torch device name: ``"auto"`` means CUDA when available, else CPU.
+
+    Examples
+    --------
+    >>> from skprune.nets import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device is None or device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def make_default_net(
+    X,
+    n_classes,
+    *,
+    max_epochs=10,
+    lr=0.05,
+    batch_size=128,
+    device="auto",
+    hidden_units=(256,),
+):
+    """Build the default skorch classifier for the shape of ``X``.
+
+    2-D input gets an :class:`MLP`; ``N×H×W`` or ``N×C×H×W`` input gets a
+    :class:`SmallCNN`. The net outputs logits trained with
+    :class:`torch.nn.CrossEntropyLoss` and SGD with momentum 0.9, and uses all
+    the data for training (``train_split=None``).
+
+    Parameters
+    ----------
+    X : ndarray
+        Training input; only its shape is used.
+    n_classes : int
+        Number of classes.
+    max_epochs, lr, batch_size : int, float, int
+        Training settings passed to :class:`skorch.NeuralNetClassifier`.
+    device : str, default="auto"
+        ``"auto"`` picks CUDA when available.
+    hidden_units : tuple of int, default=(256,)
+        Hidden layers of the MLP (ignored for images).
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+        An unfitted net.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.nets import make_default_net
+    >>> make_default_net(np.zeros((5, 8, 8)), 3).module.__name__
+    'SmallCNN'
+    """
+    X_shape = np.shape(X)
+    if len(X_shape) == 2:
+        module, module_params = (
+            MLP,
+            {
+                "module__n_features": X_shape[1],
+                "module__hidden_units": tuple(hidden_units),
+            },
+        )
+    elif len(X_shape) in (3, 4):
+        module = SmallCNN
+        module_params = {"module__in_channels": 1 if len(X_shape) == 3 else X_shape[1]}
+    else:
+        raise ValueError(
+            f"X must be 2-D (tabular) or 3-D/4-D (images N×H×W or N×C×H×W), got shape {X_shape}"
+        )
+    return NeuralNetClassifier(
+        module,
+        module__n_classes=n_classes,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.SGD,
+        optimizer__momentum=0.9,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        iterator_train__shuffle=True,
+        train_split=None,
+        device=resolve_device(device),
+        verbose=0,
+        **module_params,
+    )
+
+
+def prepare_net(estimator, X, n_classes, *, max_epochs=None, device="auto"):
+    """Return an unfitted net ready for scoring: a clone, never the user's object.
+
+    ``estimator=None`` builds :func:`make_default_net`. A user's skorch net is
+    cloned and gets ``train_split=None`` (skorch holds out 20% by default and
+    those samples would get no training dynamics); its other settings are kept.
+    ``max_epochs`` and ``device`` override the net's only when given
+    (``device="auto"`` leaves a user's net alone).
+    """
+    if estimator is None:
+        net = make_default_net(X, n_classes, device=device)
+    else:
+        if not hasattr(estimator, "initialize") or not hasattr(estimator, "forward_iter"):
+            raise TypeError(
+                "estimator must be a skorch NeuralNet (e.g. NeuralNetClassifier), "
+                f"got {type(estimator).__name__}"
+            )
+        net = clone(estimator)
+        net.set_params(train_split=None)
+        if device not in (None, "auto"):
+            net.set_params(device=device)
+        elif net.device == "auto":
+            net.set_params(device=resolve_device("auto"))
+    if max_epochs is not None:
+        net.set_params(max_epochs=max_epochs)
+    return net
+
+
+def last_linear(module):
+    """Return the last :class:`torch.nn.Linear` registered in ``module``.
+
+    Its input is the embedding used by embedding-based scores.
+
+    Examples
+    --------
+    >>> from skprune.nets import MLP, last_linear
+    >>> last_linear(MLP(4, 3, hidden_units=(8,))).in_features
+    8
+    """
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(
+            f"{type(module).__name__} has no nn.Linear layer; embedding capture needs one "
+            "(the input of the last nn.Linear is the embedding)"
+        )
+    return linears[-1]
+
+
+@dataclass
+class NetOutputs:
+    """Outputs of one inference pass: logits, probabilities and optional embeddings."""
+
+    logits: np.ndarray
+    proba: np.ndarray
+    embedding: np.ndarray | None = None
+
+
+def _outputs_to_logits(net, outputs):
+    # skorch's convention: with CrossEntropyLoss the module returns logits, with
+    # NLLLoss (NeuralNetClassifier's default) it returns probabilities.
+    criterion = getattr(net, "criterion_", None)
+    if isinstance(criterion, nn.CrossEntropyLoss):
+        return outputs
+    if isinstance(criterion, nn.NLLLoss):
+        return torch.log(outputs.clamp_min(1e-12))
+    raise ValueError(
+        "cannot read class scores from a net trained with "
+        f"{type(criterion).__name__}; use CrossEntropyLoss (module returns logits) or "
+        "NLLLoss (module returns probabilities)"
+    )
+
+
+def infer(net, X, *, embedding=False):
+    """Run an initialized skorch net in eval mode over ``X``, batch by batch.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An initialized (usually fitted) net.
+    X : array-like or torch Dataset
+        Input in the format the net was trained on.
+    embedding : bool, default=False
+        Also capture the input of the last :class:`torch.nn.Linear` (forward hook).
+
+    Returns
+    -------
+    NetOutputs
+        float32 numpy arrays on the CPU.
+    """
+    captured = []
+    handle = None
+    if embedding:
+        handle = last_linear(net.module_).register_forward_hook(
+            lambda _module, inputs, _output: captured.append(inputs[0].detach().flatten(1).cpu())
+        )
+    logits = []
+    try:
+        with torch.no_grad():
+            for out in net.forward_iter(X, training=False, device="cpu"):
+                out = out[0] if isinstance(out, tuple) else out
+                logits.append(_outputs_to_logits(net, out.float()))
+    finally:
+        if handle is not None:
+            handle.remove()
+    logits = torch.cat(logits)
+    return NetOutputs(
+        logits=logits.numpy(),
+        proba=torch.softmax(logits, dim=1).numpy(),
+        embedding=torch.cat(captured).numpy() if embedding else None,
+    )
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Seed torch (and CUDA) inside the block, restoring the global RNG afterwards.
+
+    skorch draws initial weights and batch order from torch's global RNG; forking
+    it makes a fit reproducible from ``seed`` without touching the caller's state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprune.nets import seeded
+    >>> with seeded(0):
+    ...     a = torch.rand(1)
+    >>> with seeded(0):
+    ...     b = torch.rand(1)
+    >>> bool(a == b)
+    True
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(seed))
+            yield

@@ -1,0 +1,202 @@
+"""Training-dynamics baselines: EL2N, GraNd, forgetting, AUM, entropy, margin, least confidence."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .. import metrics
+from ..nets import infer
+from ..recording import OutputRecorder
+from ._base import BaseScorer, _fit_seeded
+
+__all__ = ["TrainingDynamicsScorer", "DYNAMICS_METRICS"]
+
+# Metrics read from the final model's outputs vs. from the whole trajectory.
+_SNAPSHOT_METRICS = ("el2n", "grand", "entropy", "margin", "least_confidence")
+_TRAJECTORY_METRICS = ("forgetting", "aum")
+DYNAMICS_METRICS = _SNAPSHOT_METRICS + _TRAJECTORY_METRICS
+
+
+def snapshot_difficulty(metric, proba, y, embedding=None):
+    """Difficulty of a snapshot metric from stacked model outputs.
+
+    ``proba`` has shape (n_models, n_samples, n_classes); ``y`` holds class
+    codes (labels are ignored by the label-free metrics).
+    """
+    if metric == "el2n":
+        return metrics.el2n(proba, y)
+    if metric == "grand":
+        return metrics.grand_last_layer(proba, y, embedding)
+    return getattr(metrics, metric)(proba)
+
+
+def trajectory_difficulty(metric, logits, y):
+    """Difficulty of a trajectory metric from per-epoch logits (n_epochs, n_samples, n_classes)."""
+    if metric == "forgetting":
+        return metrics.forgetting(logits.argmax(axis=-1) == y[None, :])
+    return metrics.aum(logits, y)
+
+
+def _recorder(net):
+    return dict(net.callbacks_)["skprune_recorder"]
+
+
+class TrainingDynamicsScorer(BaseScorer):
+    """Classic per-sample difficulty scores from the training of a network.
+
+    Trains ``n_models`` independently seeded networks on all of ``(X, y)`` and
+    computes one metric (formulas in :mod:`skprune.metrics`):
+
+    ========================  ====================================================
+    ``"el2n"``                ``||p - onehot(y)||`` at the end of (short) training
+    ``"grand"``               gradient norm of the last layer
+    ``"entropy"``             predictive entropy
+    ``"margin"``              negated top-1 minus top-2 probability
+    ``"least_confidence"``    ``1 - max p``
+    ``"forgetting"``          correct → incorrect transitions over epochs
+    ``"aum"``                 negated area under the margin over epochs
+    ========================  ====================================================
+
+    Snapshot metrics are read from the final model (for EL2N/GraNd, Paul et al.
+    use an early epoch: set ``max_epochs`` low); trajectory metrics from a pass
+    over the training set after every epoch. Scores are averaged over models.
+
+    Parameters
+    ----------
+    metric : str, default="el2n"
+        One of the metrics above.
+    estimator : skorch.NeuralNetClassifier or None, default=None
+        The scoring network; cloned, trained with ``train_split=None``. None
+        builds :func:`skprune.nets.make_default_net` for the shape of ``X``.
+    n_models : int, default=1
+        Independently seeded networks to average over.
+    max_epochs : int or None, default=None
+        Training epochs; None keeps the estimator's (10 for the default net).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Device of the default net; a user's net keeps its own unless set here.
+    n_jobs : int or None, default=None
+        Models trained in parallel through joblib.
+    random_state : int, RandomState or None, default=None
+        Seeds the models; an int makes scores reproducible, also with ``n_jobs``.
+    verbose : int, default=0
+        Progress output.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Difficulty of every training sample (higher = harder).
+    components_ : ndarray of shape (n_samples, 1)
+        The metric, as returned by :meth:`fit_transform`.
+    classes_ : ndarray
+        Class labels.
+    nets_ : list of skorch.NeuralNetClassifier
+        The fitted scoring networks.
+    n_features_in_ : int
+        Number of features (size of axis 1) seen in fit.
+
+    See Also
+    --------
+    skprune.CoresetSelector : selects a coreset from these scores.
+
+    Notes
+    -----
+    :meth:`fit_transform` scores the training samples with their true labels;
+    :meth:`transform` scores new samples with the predicted labels, so
+    ``fit(X, y).transform(X)`` differs from ``fit_transform(X, y)`` for
+    label-dependent metrics. Use :meth:`score_samples` with labels for
+    held-out data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skprune import TrainingDynamicsScorer
+    >>> X, y = make_classification(200, 10, random_state=0)
+    >>> scorer = TrainingDynamicsScorer("el2n", max_epochs=2, random_state=0).fit(X, y)
+    >>> scorer.scores_.shape
+    (200,)
+    >>> scorer.get_feature_names_out()
+    array(['el2n'], dtype=object)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseScorer._parameter_constraints,
+        "metric": [StrOptions(set(DYNAMICS_METRICS))],
+        "n_models": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        metric="el2n",
+        *,
+        estimator=None,
+        n_models=1,
+        max_epochs=None,
+        device="auto",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.metric = metric
+        self.estimator = estimator
+        self.n_models = n_models
+        self.max_epochs = max_epochs
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit(self, X, y):
+        trajectory = self.metric in _TRAJECTORY_METRICS
+        tasks = []
+        for seed in self._model_seeds(self.n_models):
+            recorder = OutputRecorder(keep_params=True)
+            callbacks = [("skprune_recorder", recorder)] if trajectory else []
+            tasks.append((self._make_net(X, callbacks), X, y, seed))
+        self.nets_ = self._parallel(_fit_seeded, tasks)
+        if trajectory:
+            # Records were taken on the training set during training: reuse them.
+            per_model = [
+                trajectory_difficulty(self.metric, _recorder(net).stacked_logits(), y)
+                for net in self.nets_
+            ]
+            difficulty = np.mean(per_model, axis=0)
+        else:
+            difficulty = self._snapshot(X, y)
+        self.components_ = difficulty.reshape(-1, 1)
+        self.scores_ = self.components_[:, 0].copy()
+
+    def _snapshot(self, X, y):
+        outputs = [infer(net, X, embedding=self.metric == "grand") for net in self.nets_]
+        proba = np.stack([o.proba for o in outputs])
+        if y is None:
+            y = proba.mean(axis=0).argmax(axis=1)
+        embedding = np.stack([o.embedding for o in outputs]) if self.metric == "grand" else None
+        return snapshot_difficulty(self.metric, proba, y, embedding)
+
+    def _trajectory(self, X, y):
+        per_model = []
+        if y is None:
+            y = np.mean([infer(net, X).proba for net in self.nets_], axis=0).argmax(axis=1)
+        for net in self.nets_:
+            recorder = _recorder(net)
+            final_state = {k: v.clone() for k, v in net.module_.state_dict().items()}
+            logits = []
+            try:
+                for state in recorder.params_:
+                    net.module_.load_state_dict(state)
+                    logits.append(infer(net, X).logits)
+            finally:
+                net.module_.load_state_dict(final_state)
+            per_model.append(trajectory_difficulty(self.metric, np.stack(logits), y))
+        return np.mean(per_model, axis=0)
+
+    def _components(self, X, y):
+        if self.metric in _TRAJECTORY_METRICS:
+            return self._trajectory(X, y).reshape(-1, 1)
+        return self._snapshot(X, y).reshape(-1, 1)
+
+    def _component_names(self):
+        return [self.metric]

@@ -1,0 +1,432 @@
+"""CoresetSelector: score, select, and optionally fit an estimator on the coreset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, OneToOneFeatureMixin, clone
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._tags import InputTags, Tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d, validate_data
+
+from .metrics import combine_difficulties
+from .sampling import STRATEGIES, select
+
+__all__ = ["CoresetSelector"]
+
+
+@dataclass(slots=True)
+class SamplerTags:
+    """Sampler tags as imbalanced-learn reads them (without importing it)."""
+
+    sample_indices: bool = True
+
+
+@dataclass(slots=True)
+class _SamplerInputTags(InputTags):
+    # imbalanced-learn reads this field to decide whether to run its pandas checks.
+    dataframe: bool = True
+
+
+@dataclass(slots=True)
+class _SamplerAwareTags(Tags):
+    sampler_tags: SamplerTags | None = None
+
+
+def _fit_scorer(scorer, X, y):
+    """Fit one scorer; module-level so that joblib.Memory can cache it."""
+    return clone(scorer).fit(X, y)
+
+
+def _estimator_has(attr):
+    def check(self):
+        if self.estimator is None:
+            return False
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self.estimator, attr)
+
+    return check
+
+
+def _to_labels(y):
+    """Return 1-D labels and whether ``y`` came one-hot encoded (imblearn's OVA contract)."""
+    target_type = type_of_target(y)
+    if target_type == "multilabel-indicator":
+        y = np.asarray(y)
+        if np.any(y.sum(axis=1) != 1):
+            raise ValueError("Multilabel and multioutput targets are not supported.")
+        return y.argmax(axis=1), True
+    if target_type.startswith("multiclass-multioutput") or target_type == "continuous-multioutput":
+        raise ValueError("Multilabel and multioutput targets are not supported.")
+    return column_or_1d(y, warn=True), False
+
+
+def _rows(data, indices):
+    """Take rows of an array, DataFrame, Series or list, keeping its container type."""
+    if hasattr(data, "iloc"):
+        return data.iloc[indices]
+    if isinstance(data, list):
+        return [data[i] for i in indices]
+    if issparse(data) and data.format not in ("csr", "csc", "lil"):
+        data = data.tocsr()  # coo/dia/bsr have no row indexing
+    return np.asarray(data)[indices] if not hasattr(data, "shape") else data[indices]
+
+
+class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
+    """Select a coreset from per-sample difficulties; a sampler and a meta-estimator.
+
+    ``fit`` scores the training data with ``scorer``, keeps
+    ``round((1 - pruning_ratio) * n_samples)`` samples with the ``strategy``
+    rule and, when ``estimator`` is set, fits a clone of it on the coreset so
+    that ``predict``/``predict_proba``/``score`` delegate to it.
+    ``fit_resample`` returns the coreset itself (imbalanced-learn's sampler
+    contract), so the selector works as a step of
+    :class:`imblearn.pipeline.Pipeline`.
+
+    Parameters
+    ----------
+    scorer : scorer, list of (str, scorer) or None, default=None
+        An unfitted scorer (e.g. :class:`~skprune.TrainingDynamicsScorer`), or
+        several as ``(name, scorer)`` pairs whose difficulties are combined by
+        rank mean (see ``scorer_weights``). None means the default
+        ``TrainingDynamicsScorer("el2n", n_models=2)``.
+    pruning_ratio : float in [0, 1), default=0.5
+        Fraction of the samples **removed**.
+    strategy : str, default="ccs"
+        Selection rule, one of :data:`skprune.sampling.STRATEGIES`.
+    estimator : estimator or None, default=None
+        Fitted on the coreset (a clone) when given.
+    class_balance : {"global", "hybrid", "proportional"} or float, default="hybrid"
+        Share of the budget allocated per class before global selection.
+    min_per_class : int, default=1
+        No class keeps fewer samples than this (or all it has).
+    strategy_params : dict or None, default=None
+        Extra parameters of the rule, e.g. ``{"hard_fraction": 0.1}`` for ``"ccs"``.
+    scorer_weights : list of float or None, default=None
+        Weights of the scorers' rank-normalized difficulties when ``scorer`` is a list.
+    memory : str, joblib.Memory or None, default=None
+        Caches the scorers' fits on (scorer parameters, data), so a grid search
+        over ``pruning_ratio`` scores each training fold once.
+    n_jobs : int or None, default=None
+        Passed to scorers whose ``n_jobs`` is None.
+    random_state : int, RandomState or None, default=None
+        Seeds the selection and, when they have none, the scorers.
+    verbose : int, default=0
+        Progress output.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Combined difficulty of every training sample (higher = harder).
+    sample_indices_ : ndarray of int
+        Indices of the kept samples, sorted.
+    sample_weight_ : ndarray of shape (n_kept,)
+        Importance weights ``1 / (n · π_i)`` of the kept samples normalized to
+        mean 1 for random rules (π = inclusion probability); ones otherwise.
+    inclusion_probabilities_ : ndarray of shape (n_samples,) or None
+        Inclusion probability of every sample for random rules.
+    scorers_ : list of (str, scorer)
+        The fitted scorers.
+    sampling_strategy_ : dict
+        Number of kept samples per class.
+    classes_ : ndarray
+        Class labels.
+    estimator_ : estimator
+        Clone of ``estimator`` fitted on the coreset (only when ``estimator`` is set).
+
+    See Also
+    --------
+    skprune.TrainingDynamicsScorer : baseline scorers.
+    skprune.sampling.select : the selection rules.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skprune import CoresetSelector, TrainingDynamicsScorer
+    >>> X, y = make_classification(300, 10, random_state=0)
+    >>> selector = CoresetSelector(TrainingDynamicsScorer(max_epochs=2), pruning_ratio=0.7,
+    ...                            random_state=0)
+    >>> X_core, y_core = selector.fit_resample(X, y)
+    >>> X_core.shape
+    (90, 10)
+    """
+
+    _parameter_constraints: dict = {
+        "scorer": [None, list, HasMethods(["fit"])],
+        "pruning_ratio": [Interval(Real, 0, 1, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "estimator": [None, HasMethods(["fit"])],
+        "class_balance": [
+            StrOptions({"global", "hybrid", "proportional"}),
+            Interval(Real, 0, 1, closed="both"),
+        ],
+        "min_per_class": [Interval(Integral, 0, None, closed="left")],
+        "strategy_params": [None, dict],
+        "scorer_weights": [None, "array-like"],
+        "memory": [None, str, HasMethods(["cache"])],
+        "n_jobs": [None, Integral],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        scorer=None,
+        *,
+        pruning_ratio=0.5,
+        strategy="ccs",
+        estimator=None,
+        class_balance="hybrid",
+        min_per_class=1,
+        strategy_params=None,
+        scorer_weights=None,
+        memory=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.scorer = scorer
+        self.pruning_ratio = pruning_ratio
+        self.strategy = strategy
+        self.estimator = estimator
+        self.class_balance = class_balance
+        self.min_per_class = min_per_class
+        self.strategy_params = strategy_params
+        self.scorer_weights = scorer_weights
+        self.memory = memory
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _named_scorers(self):
+        if self.scorer is None:
+            from .scorers import TrainingDynamicsScorer
+
+            return [("el2n", TrainingDynamicsScorer("el2n", n_models=2))]
+        if isinstance(self.scorer, list):
+            if not self.scorer or not all(
+                isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                for item in self.scorer
+            ):
+                raise ValueError(
+                    f"scorer as a list must hold (name, scorer) pairs, got {self.scorer!r}"
+                )
+            names = [name for name, _ in self.scorer]
+            if len(set(names)) != len(names):
+                raise ValueError(f"scorer names must be unique, got {names}")
+            return list(self.scorer)
+        return [(type(self.scorer).__name__, self.scorer)]
+
+    def _configured(self, scorer, seed):
+        """Clone a scorer, handing down the selector's seed and n_jobs where it has none."""
+        scorer = clone(scorer)
+        params = scorer.get_params(deep=False)
+        updates = {}
+        if "random_state" in params and params["random_state"] is None:
+            updates["random_state"] = int(seed)
+        if "n_jobs" in params and params["n_jobs"] is None and self.n_jobs is not None:
+            updates["n_jobs"] = self.n_jobs
+        if "verbose" in params and not params["verbose"] and self.verbose:
+            updates["verbose"] = self.verbose
+        return scorer.set_params(**updates)
+
+    def _check_data(self, X, y):
+        # "numeric" keeps float32/int inputs as they are and converts object arrays;
+        # validate_data also records n_features_in_ and feature_names_in_.
+        X_checked = validate_data(
+            self,
+            X,
+            dtype="numeric",
+            allow_nd=True,
+            accept_sparse=("csr", "csc"),
+            ensure_all_finite=True,
+            ensure_min_samples=2,
+        )
+        if hasattr(X_checked, "toarray"):
+            # Networks need dense input; sparse rows are still returned sparse.
+            X_checked = X_checked.toarray()
+        y, one_hot = _to_labels(y)
+        if y.shape[0] != X_checked.shape[0]:
+            raise ValueError(
+                f"X and y have different lengths: {X_checked.shape[0]} and {y.shape[0]} samples"
+            )
+        check_classification_targets(y)
+        return X_checked, y, one_hot
+
+    # --- fitting ---------------------------------------------------------------
+
+    def _select(self, X, y):
+        self._validate_params()
+        X_checked, y, one_hot = self._check_data(X, y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"CoresetSelector needs at least 2 classes, got 1 class ({self.classes_[0]!r})"
+            )
+        y_codes = encoder.transform(y)
+
+        rng = check_random_state(self.random_state)
+        named = self._named_scorers()
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(named))
+        fit_scorer = check_memory(self.memory).cache(_fit_scorer)
+        self.scorers_ = []
+        for (name, scorer), seed in zip(named, seeds, strict=True):
+            if self.verbose:
+                print(f"[CoresetSelector] scoring with {name} ({type(scorer).__name__})")
+            self.scorers_.append((name, fit_scorer(self._configured(scorer, seed), X_checked, y)))
+        difficulties = [fitted.scores_ for _, fitted in self.scorers_]
+        if len(difficulties) == 1 and self.scorer_weights is None:
+            self.scores_ = np.asarray(difficulties[0], dtype=np.float64)
+        else:
+            self.scores_ = combine_difficulties(difficulties, weights=self.scorer_weights)
+
+        selection = select(
+            self.strategy,
+            self.scores_,
+            y_codes,
+            self.pruning_ratio,
+            class_balance=self.class_balance,
+            min_per_class=self.min_per_class,
+            random_state=rng,
+            **(self.strategy_params or {}),
+        )
+        self.sample_indices_ = selection.indices
+        self.inclusion_probabilities_ = selection.probabilities
+        if selection.probabilities is None:
+            self.sample_weight_ = np.ones(selection.indices.size)
+        else:
+            weights = 1.0 / selection.probabilities[selection.indices]
+            self.sample_weight_ = weights / weights.mean()
+        kept_codes = np.bincount(y_codes[selection.indices], minlength=self.classes_.size)
+        self.sampling_strategy_ = dict(
+            zip(self.classes_.tolist(), kept_codes.tolist(), strict=True)
+        )
+        self.n_samples_in_ = y.shape[0]
+        if self.verbose:
+            print(
+                f"[CoresetSelector] kept {selection.indices.size} of {y.shape[0]} samples "
+                f"(pruning_ratio={self.pruning_ratio}, strategy={self.strategy!r})"
+            )
+        return one_hot
+
+    def fit(self, X, y):
+        """Score and select the coreset; fit a clone of ``estimator`` on it if set.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features) or image array
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._select(X, y)
+        if self.estimator is not None:
+            labels, _ = _to_labels(y)
+            self.estimator_ = clone(self.estimator).fit(
+                _rows(X, self.sample_indices_), labels[self.sample_indices_]
+            )
+        return self
+
+    def fit_resample(self, X, y):
+        """Score, select and return the coreset.
+
+        The containers are kept: a DataFrame / Series / list comes back as one,
+        dtypes are preserved, and one-hot ``y`` comes back one-hot.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        X_core : same type as X
+        y_core : same type as y
+        """
+        check_classification_targets(y)
+        self._select(X, y)
+        indices = self.sample_indices_
+        return _rows(X, indices), _rows(y, indices)
+
+    def get_support(self, indices=False):
+        """Mask, or indices, of the kept training samples.
+
+        Parameters
+        ----------
+        indices : bool, default=False
+            Return sorted indices instead of a boolean mask.
+
+        Returns
+        -------
+        support : ndarray
+        """
+        check_is_fitted(self, "sample_indices_")
+        if indices:
+            return self.sample_indices_.copy()
+        mask = np.zeros(self.n_samples_in_, dtype=bool)
+        mask[self.sample_indices_] = True
+        return mask
+
+    # --- delegation to the estimator fitted on the coreset ---------------------
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the estimator fitted on the coreset."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the estimator fitted on the coreset."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the estimator fitted on the coreset."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the estimator fitted on the coreset."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.decision_function(X)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """Score of the estimator fitted on the coreset (e.g. accuracy)."""
+        check_is_fitted(self, "estimator_")
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self.estimator_.score(X, y, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags = _SamplerInputTags(
+            **{f.name: getattr(tags.input_tags, f.name) for f in fields(tags.input_tags)}
+        )
+        tags.input_tags.sparse = True
+        if self.estimator is not None:
+            estimator_tags = self.estimator.__sklearn_tags__()
+            tags.estimator_type = estimator_tags.estimator_type
+            tags.classifier_tags = estimator_tags.classifier_tags
+            return tags
+        tags.estimator_type = "sampler"
+        return _SamplerAwareTags(
+            **{f.name: getattr(tags, f.name) for f in fields(tags)},
+            sampler_tags=SamplerTags(sample_indices=True),
+        )

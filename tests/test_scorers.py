@@ -1,0 +1,161 @@
+"""TrainingDynamicsScorer: direction, reproducibility, input handling."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from skprune import TrainingDynamicsScorer
+from skprune.metrics import el2n
+from skprune.nets import infer
+from skprune.scorers import DYNAMICS_METRICS
+
+LABEL_DEPENDENT = ["el2n", "grand", "forgetting", "aum"]
+LABEL_FREE = ["entropy", "margin", "least_confidence"]
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_net, known_difficulty_data):
+    """Scores per metric on the known-difficulty data, fitted once per module."""
+    X, y, _ = known_difficulty_data
+    cache = {}
+
+    def get(metric):
+        if metric not in cache:
+            cache[metric] = TrainingDynamicsScorer(
+                metric, estimator=tiny_net(2, 3, max_epochs=20), n_models=2, random_state=0
+            ).fit(X, y)
+        return cache[metric]
+
+    return get
+
+
+@pytest.mark.parametrize("metric", LABEL_DEPENDENT)
+def test_mislabeled_are_hardest_and_easy_are_easiest(metric, fitted, known_difficulty_data):
+    _, _, groups = known_difficulty_data
+    scores = fitted(metric).scores_
+    easy, hard, wrong = (scores[groups[k]].mean() for k in ("easy", "hard", "mislabeled"))
+    assert easy < hard < wrong, (metric, easy, hard, wrong)
+
+
+@pytest.mark.parametrize("metric", LABEL_FREE)
+def test_boundary_samples_are_harder_than_central_ones(metric, fitted, known_difficulty_data):
+    _, _, groups = known_difficulty_data
+    scores = fitted(metric).scores_
+    assert scores[groups["hard"]].mean() > scores[groups["easy"]].mean()
+
+
+@pytest.mark.parametrize("metric", DYNAMICS_METRICS)
+def test_same_seed_same_scores_and_components_shape(metric, small_data):
+    X, y = small_data
+    scorer = TrainingDynamicsScorer(metric, max_epochs=3, random_state=1)
+    first = scorer.fit_transform(X, y)
+    second = clone(scorer).fit_transform(X, y)
+    assert first.shape == (X.shape[0], 1)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(scorer.scores_, first[:, 0])
+    assert list(scorer.get_feature_names_out()) == [metric]
+
+
+def test_other_seed_other_scores(small_data):
+    X, y = small_data
+    a = TrainingDynamicsScorer(max_epochs=3, random_state=1).fit(X, y).scores_
+    b = TrainingDynamicsScorer(max_epochs=3, random_state=2).fit(X, y).scores_
+    assert not np.allclose(a, b)
+
+
+def test_n_jobs_gives_identical_scores(small_data):
+    X, y = small_data
+    params = dict(metric="aum", n_models=2, max_epochs=3, random_state=3)
+    serial = TrainingDynamicsScorer(**params, n_jobs=1).fit(X, y).scores_
+    parallel = TrainingDynamicsScorer(**params, n_jobs=2).fit(X, y).scores_
+    np.testing.assert_array_equal(serial, parallel)
+
+
+def test_n_models_averages_independent_runs(small_data):
+    X, y = small_data
+    scorer = TrainingDynamicsScorer(n_models=3, max_epochs=3, random_state=5).fit(X, y)
+    per_model = [el2n(infer(net, X).proba, y) for net in scorer.nets_]
+    assert len(per_model) == 3 and not np.allclose(per_model[0], per_model[1])
+    np.testing.assert_allclose(scorer.scores_, np.mean(per_model, axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("metric", ["el2n", "forgetting"])
+def test_score_samples_with_labels_matches_training_scores(metric, small_data):
+    X, y = small_data
+    scorer = TrainingDynamicsScorer(metric, max_epochs=3, random_state=0).fit(X, y)
+    np.testing.assert_allclose(scorer.score_samples(X, y), scorer.scores_, atol=1e-5)
+
+
+def test_transform_uses_predicted_labels(small_data):
+    X, y = small_data
+    scorer = TrainingDynamicsScorer("el2n", max_epochs=2, random_state=0).fit(X, y)
+    predicted = scorer.nets_[0].predict(X)
+    np.testing.assert_allclose(scorer.transform(X)[:, 0], scorer.score_samples(X, predicted))
+
+
+def test_string_labels_and_dataframe(small_data):
+    X, y = small_data
+    labels = np.array(["cat", "dog", "eel", "fox"])[y]
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    scorer = TrainingDynamicsScorer(max_epochs=2, random_state=0).fit(frame, labels)
+    assert list(scorer.classes_) == ["cat", "dog", "eel", "fox"]
+    assert scorer.score_samples(frame, labels).shape == (X.shape[0],)
+    with pytest.raises(ValueError, match="labels not seen in fit"):
+        scorer.score_samples(frame, np.append(labels[:-1], "gnu"))
+
+
+def test_pickle_round_trip(small_data):
+    X, y = small_data
+    scorer = TrainingDynamicsScorer("aum", max_epochs=2, random_state=0).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(scorer))
+    np.testing.assert_array_equal(loaded.scores_, scorer.scores_)
+    np.testing.assert_allclose(loaded.transform(X), scorer.transform(X))
+
+
+def test_user_net_is_not_mutated(small_data, tiny_net):
+    X, y = small_data
+    net = tiny_net(8, 4, max_epochs=2)
+    TrainingDynamicsScorer(estimator=net, random_state=0).fit(X, y)
+    assert not hasattr(net, "module_")
+    assert net.train_split is not None  # skorch's default split stays on the user's net
+
+
+def test_images_get_a_cnn():
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 8, 8), dtype=np.float32)
+    y = np.repeat([0, 1, 2], 20)
+    scorer = TrainingDynamicsScorer(max_epochs=1, random_state=0).fit(X, y)
+    assert type(scorer.nets_[0].module_).__name__ == "SmallCNN"
+    assert scorer.scores_.shape == (60,)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "match"),
+    [
+        (np.full((10, 2), np.nan), np.arange(10) % 2, ValueError, "NaN"),
+        (np.full((10, 2), np.inf), np.arange(10) % 2, ValueError, "infinity"),
+        (np.zeros((10, 2)), np.arange(9) % 2, ValueError, "inconsistent numbers of samples"),
+        (np.zeros((10, 2)), np.zeros(10), ValueError, "at least 2 classes, got 1 class"),
+        (np.zeros((10, 2)), np.linspace(0, 1, 10), ValueError, "Unknown label type"),
+    ],
+)
+def test_bad_input_is_named(X, y, error, match):
+    with pytest.raises(error, match=match):
+        TrainingDynamicsScorer(max_epochs=1).fit(X, y)
+
+
+def test_unknown_metric_is_named(small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match="metric.*'el2n'"):
+        TrainingDynamicsScorer("elephant").fit(X, y)
+
+
+def test_not_a_skorch_net_is_rejected(small_data):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = small_data
+    with pytest.raises(ValueError, match="estimator"):
+        TrainingDynamicsScorer(estimator=LogisticRegression()).fit(X, y)
