@@ -4,9 +4,15 @@ Score every training sample with skorch-wrapped networks, keep a smaller subset
 (the coreset) that trains almost as well as the full data.
 """
 
-from .scorers import BaseScorer, TrainingDynamicsScorer
+from .scorers import BaseScorer, SIMScorer, TrainingDynamicsScorer
 from .selection import CoresetSelector
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["BaseScorer", "CoresetSelector", "TrainingDynamicsScorer", "__version__"]
+__all__ = [
+    "BaseScorer",
+    "CoresetSelector",
+    "SIMScorer",
+    "TrainingDynamicsScorer",
+    "__version__",
+]

@@ -27,6 +27,11 @@ __all__ = [
     "aum",
     "rank_normalize",
     "combine_difficulties",
+    "class_prototypes",
+    "separability",
+    "integrity",
+    "model_certainty",
+    "empirical_quantile",
 ]
 
 _EPS = 1e-12
@@ -104,6 +109,8 @@ def _check_labels(y, n_samples, n_classes):
     y = np.asarray(y)
     if y.shape != (n_samples,):
         raise ValueError(f"y must have shape ({n_samples},), got {y.shape}")
+    if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
+        raise ValueError("y must hold integer class codes; encode labels with LabelEncoder first")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"y must hold class codes in [0, {n_classes}), got [{y.min()}, {y.max()}]")
     return y.astype(np.intp)
@@ -225,12 +232,12 @@ def rank_normalize(scores):
     --------
     >>> from skprune.metrics import rank_normalize
     >>> rank_normalize([3.0, 1.0, 2.0, 2.0])
-    array([1.        , 0.        , 0.33333333, 0.33333333])
+    array([1. , 0. , 0.5, 0.5])
     """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size < 2:
         return np.zeros_like(scores)
-    ranks = rankdata(scores, method="min") - 1
+    ranks = rankdata(scores, method="average") - 1
     return ranks / (scores.size - 1)
 
 
@@ -259,7 +266,12 @@ def combine_difficulties(difficulties, weights=None, method="rank_mean"):
     if len({a.size for a in arrays}) != 1:
         raise ValueError(f"difficulty vectors differ in length: {[a.size for a in arrays]}")
     weights = np.ones(len(arrays)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if weights.shape != (len(arrays),) or np.any(weights < 0) or weights.sum() <= 0:
+    if (
+        weights.shape != (len(arrays),)
+        or not np.all(np.isfinite(weights))
+        or np.any(weights < 0)
+        or weights.sum() <= 0
+    ):
         raise ValueError(
             f"weights must be {len(arrays)} non-negative numbers with a positive sum, got {weights}"
         )
@@ -268,3 +280,153 @@ def combine_difficulties(difficulties, weights=None, method="rank_mean"):
     elif method != "mean":
         raise ValueError(f"method must be 'rank_mean' or 'mean', got {method!r}")
     return np.average(np.stack(arrays), axis=0, weights=weights)
+
+
+# --- SIM components (Grosz et al. 2024; see docs for what is ours) ----------------
+
+
+def _unit(vectors):
+    vectors = np.asarray(vectors, dtype=np.float64)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), _EPS)
+
+
+def class_prototypes(embedding, y, n_classes, *, normalize=True):
+    """Class means of the (L2-normalized) embeddings.
+
+    Parameters
+    ----------
+    embedding : array of shape (n_samples, d)
+    y : array of shape (n_samples,)
+        Class codes; every class in ``range(n_classes)`` must occur.
+    n_classes : int
+    normalize : bool, default=True
+        Average unit vectors, so that prototypes do not depend on embedding norms.
+
+    Returns
+    -------
+    prototypes : ndarray of shape (n_classes, d)
+
+    Examples
+    --------
+    >>> from skprune.metrics import class_prototypes
+    >>> class_prototypes([[2.0, 0.0], [0.0, 3.0]], [0, 1], 2)
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    embedding = _unit(embedding) if normalize else np.asarray(embedding, dtype=np.float64)
+    y = _check_labels(y, embedding.shape[0], n_classes)
+    counts = np.bincount(y, minlength=n_classes)
+    if np.any(counts == 0):
+        raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no sample")
+    sums = np.zeros((n_classes, embedding.shape[1]))
+    np.add.at(sums, y, embedding)
+    return sums / counts[:, None]
+
+
+def _distances(embedding, prototypes, distance):
+    if distance == "cosine":
+        return 1.0 - _unit(embedding) @ _unit(prototypes).T
+    if distance == "euclidean":
+        diff = np.asarray(embedding, dtype=np.float64)[:, None, :] - prototypes[None, :, :]
+        return np.linalg.norm(diff, axis=-1)
+    raise ValueError(f"distance must be 'cosine' or 'euclidean', got {distance!r}")
+
+
+def separability(embedding, y, prototypes, *, distance="cosine", eps=1e-8):
+    """Separability ``d_N / (d_P + eps)``: higher = more separable = **easier**.
+
+    ``d_P`` is the distance from a sample's embedding to its own class
+    prototype, ``d_N`` the distance to the nearest other-class prototype. The
+    ratio form is from a secondary summary of Grosz et al. (2024); the cosine
+    distance and mean prototypes are this project's choices.
+
+    Parameters
+    ----------
+    embedding : array of shape (n_samples, d)
+    y : array of shape (n_samples,)
+        Class codes.
+    prototypes : array of shape (n_classes, d)
+    distance : {"cosine", "euclidean"}, default="cosine"
+    eps : float, default=1e-8
+
+    Examples
+    --------
+    >>> from skprune.metrics import separability
+    >>> protos = [[1.0, 0.0], [0.0, 1.0]]
+    >>> separability([[1.0, 0.0]], [0], protos, eps=0.5)
+    array([2.])
+    """
+    prototypes = np.asarray(prototypes, dtype=np.float64)
+    embedding = np.asarray(embedding, dtype=np.float64)
+    y = _check_labels(y, embedding.shape[0], prototypes.shape[0])
+    d = _distances(embedding, prototypes, distance)
+    rows = np.arange(y.size)
+    own = d[rows, y].copy()
+    d[rows, y] = np.inf
+    return d.min(axis=1) / (own + eps)
+
+
+def integrity(embedding):
+    """Embedding norm ``||f(x)||_2``: higher = cleaner (Grosz et al. 2024, via a summary).
+
+    Examples
+    --------
+    >>> from skprune.metrics import integrity
+    >>> integrity([[3.0, 4.0]])
+    array([5.])
+    """
+    return np.linalg.norm(np.asarray(embedding, dtype=np.float64), axis=-1)
+
+
+def model_certainty(proba):
+    """``1 - JSD(p_1, ..., p_K) / log K``: agreement of K models, in [0, 1], higher = easier.
+
+    The generalized Jensen–Shannon divergence with equal weights,
+    ``H(mean_k p_k) - mean_k H(p_k)``, is at most ``log K``; dividing by it
+    (our normalization) puts certainty in [0, 1]. Identical models give 1.
+
+    Parameters
+    ----------
+    proba : array of shape (n_models, n_samples, n_classes), n_models >= 2
+
+    Examples
+    --------
+    >>> from skprune.metrics import model_certainty
+    >>> model_certainty([[[1.0, 0.0]], [[0.0, 1.0]]])  # two models that disagree fully
+    array([0.])
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 3 or proba.shape[0] < 2:
+        raise ValueError(
+            f"proba must have shape (n_models >= 2, n_samples, n_classes), got {proba.shape}"
+        )
+
+    def _entropy(p):
+        return -(p * np.log(np.clip(p, _EPS, None))).sum(axis=-1)
+
+    divergence = _entropy(proba.mean(axis=0)) - _entropy(proba).mean(axis=0)
+    return np.clip(1.0 - divergence / np.log(proba.shape[0]), 0.0, 1.0)
+
+
+def empirical_quantile(reference, values):
+    """Average-rank quantile of ``values`` within ``reference``, clipped to [0, 1].
+
+    On the reference itself it equals :func:`rank_normalize`, so new samples are
+    placed on the training distribution's scale.
+
+    Examples
+    --------
+    >>> from skprune.metrics import empirical_quantile
+    >>> empirical_quantile([1.0, 2.0, 3.0], [0.0, 2.0, 9.0])
+    array([0. , 0.5, 1. ])
+    """
+    reference = np.sort(np.asarray(reference, dtype=np.float64).ravel())
+    values = np.asarray(values, dtype=np.float64)
+    if reference.size < 2:
+        return np.zeros(values.shape)
+    # Network outputs are float32 and batch-size dependent in their last bits: a
+    # value within that round-off of a reference value counts as equal to it.
+    tolerance = 1e-5 * np.maximum(1.0, np.abs(values))
+    below = np.searchsorted(reference, values - tolerance, side="left")
+    upto = np.searchsorted(reference, values + tolerance, side="right")
+    return np.clip((below + upto - 1) / (2.0 * (reference.size - 1)), 0.0, 1.0)

@@ -24,6 +24,7 @@ from collections import namedtuple
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import beta as beta_distribution
 
 __all__ = [
     "Selection",
@@ -34,6 +35,8 @@ __all__ = [
     "select_hard",
     "select_ccs",
     "select_moderate",
+    "select_sims",
+    "sims_density",
     "coreset_size",
 ]
 
@@ -118,53 +121,149 @@ def _class_quotas(class_sizes, n_keep, share, min_per_class):
 # deterministic rules).
 
 
-def _rule_random(pool, reference, k, rng):
+def _rule_random(pool, reference, k, rng, pruning_ratio):
     return rng.choice(pool.size, size=k, replace=False), lambda s: np.full(len(s), k / pool.size)
 
 
-def _rule_hard(pool, reference, k, rng):
+def _rule_hard(pool, reference, k, rng, pruning_ratio):
     return np.argsort(-pool, kind="stable")[:k], None
 
 
-def _rule_easy(pool, reference, k, rng):
+def _rule_easy(pool, reference, k, rng, pruning_ratio):
     return np.argsort(pool, kind="stable")[:k], None
 
 
-def _rule_moderate(pool, reference, k, rng):
+def _rule_moderate(pool, reference, k, rng, pruning_ratio):
     return np.argsort(np.abs(pool - np.median(reference)), kind="stable")[:k], None
 
 
-def _rule_ccs(pool, reference, k, rng, hard_fraction=0.0, n_strata=50):
+def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strata=50):
+    # CCS is a coverage rule, not an importance sampler: it reports no inclusion
+    # probabilities, so its coreset gets unit weights.
     candidates = np.arange(pool.size)
     if hard_fraction > 0:
         cutoff = np.quantile(reference, 1.0 - hard_fraction)
+        reference = reference[reference <= cutoff]
         kept = candidates[pool <= cutoff]
         if kept.size < k:  # too few left: give back the least hard of the cut ones
             cut = candidates[pool > cutoff]
             least_hard = cut[np.argsort(pool[cut], kind="stable")]
             kept = np.concatenate([kept, least_hard[: k - kept.size]])
         candidates = kept
-    values = pool[candidates]
-    low, high = values.min(), values.max()
-    cutoff = high
-
-    def stratum_of(s):
-        position = (np.asarray(s) - low) / (high - low) if high > low else np.zeros(len(s))
-        return np.clip((position * n_strata).astype(int), 0, n_strata - 1)
-
-    strata = stratum_of(values)
+    # Strata split the reference's score range (the class's, or all samples').
+    low, high = reference.min(), reference.max()
+    position = (pool[candidates] - low) / (high - low) if high > low else 0.0 * candidates
+    strata = np.clip((position * n_strata).astype(int), 0, n_strata - 1)
     members = sorted((candidates[strata == s] for s in np.unique(strata)), key=len)
-    chosen, rate, budget = [], np.zeros(n_strata), k
+    chosen, budget = [], k
     for i, m in enumerate(members):
         take = min(m.size, budget // (len(members) - i))
         chosen.append(rng.choice(m, size=take, replace=False))
-        rate[stratum_of(pool[m[:1]])[0]] = take / m.size
         budget -= take
+    return np.concatenate(chosen), None
 
-    def probability_of(s):
-        return np.where(np.asarray(s) <= cutoff, rate[stratum_of(s)], 0.0)
 
-    return np.concatenate(chosen), probability_of
+# --- SIMS: pruning-ratio-adaptive importance sampling -----------------------------
+
+
+def sims_density(
+    quantiles, pruning_ratio, *, mean_start=0.6, mean_end=0.3, gamma=1.0, concentration=4.0
+):
+    """Sampling density of SIMS over the difficulty quantile (0 = easiest, 1 = hardest).
+
+    A Beta density whose mean moves with the pruning ratio α,
+    ``μ(α) = mean_start + (mean_end - mean_start) · α^gamma``: towards harder
+    samples when data is plentiful (small α), towards easier ones when it is
+    scarce (large α), with ``a, b = μ·κ, (1 - μ)·κ``. The paper states that
+    the distribution adapts to α (its Fig. 2-3); the Beta family, the
+    schedule and the defaults are this project's choices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.sampling import sims_density
+    >>> u = np.array([0.1, 0.5, 0.9])
+    >>> bool(sims_density(u, 0.9)[0] > sims_density(u, 0.9)[2])  # easy favoured at high α
+    True
+    """
+    mean = mean_start + (mean_end - mean_start) * float(pruning_ratio) ** gamma
+    if not 0.0 < mean < 1.0:
+        raise ValueError(f"the density mean must stay in (0, 1), got {mean} at α={pruning_ratio}")
+    return beta_distribution.pdf(
+        np.asarray(quantiles), mean * concentration, (1.0 - mean) * concentration
+    )
+
+
+def _midrank_quantile(reference, values):
+    reference = np.sort(reference)
+    below = np.searchsorted(reference, values, side="left")
+    upto = np.searchsorted(reference, values, side="right")
+    return (below + upto) / (2.0 * reference.size)
+
+
+def _capped_scale(weights, k):
+    """Scale ``c`` with ``Σ min(1, c·w) = k`` (πps inclusion probabilities)."""
+    order = np.sort(weights)[::-1]
+    # With the m largest capped at 1, c = (k - m) / Σ_{rest} w must keep the (m+1)-th ≤ 1/c.
+    tail = np.cumsum(order[::-1])[::-1]
+    for capped in range(k):
+        rest = tail[capped] if capped < order.size else 0.0
+        if rest <= 0:
+            break
+        scale = (k - capped) / rest
+        if order[capped] * scale <= 1.0:
+            return scale
+    return np.inf
+
+
+def _capped(weights, total):
+    """Inclusion probabilities ``min(1, c·w)`` summing to ``total``."""
+    return np.minimum(1.0, _capped_scale(weights, total) * weights)
+
+
+def _sims_weights(scores, reference, pruning_ratio, density):
+    weights = sims_density(_midrank_quantile(reference, scores), pruning_ratio, **density)
+    return np.nan_to_num(weights, nan=0.0, posinf=0.0)
+
+
+def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
+    """SIMS in one draw: exact inclusion probabilities, budget and (±1) class quotas.
+
+    The class-dependent share of the budget spreads each class's quota over its
+    members by the density of their within-class quantile; the rest spreads by
+    the density of the quantile among all samples. Adding the two gives every
+    sample's inclusion probability (capped at 1); one randomized systematic
+    draw over the samples, grouped by class, then keeps exactly ``n_keep``
+    samples, each with exactly its probability, and ``floor`` or ``ceil`` of
+    each class's expected count — so the per-class floors hold.
+    """
+    target = np.zeros(scores.size)
+    for code, quota in enumerate(quotas):
+        members = np.flatnonzero(y_codes == code)
+        if quota:
+            weights = _sims_weights(scores[members], scores[members], pruning_ratio, density)
+            if np.count_nonzero(weights) < quota:  # degenerate density: uniform
+                weights = np.ones(members.size)
+            target[members] = _capped(weights, quota)
+    n_global = n_keep - int(quotas.sum())
+    if n_global:
+        weights = _sims_weights(scores, scores, pruning_ratio, density)
+        spare = 1.0 - target  # room left under the cap
+        weights = np.where(spare > 0, weights, 0.0)
+        if np.count_nonzero(weights) < n_global:
+            weights = (spare > 0).astype(float)
+        target += np.minimum(spare, _capped(weights, n_global))
+    probabilities = _capped(target, n_keep)
+
+    class_order = rng.permutation(quotas.size)
+    order = np.concatenate(
+        [rng.permutation(np.flatnonzero(y_codes == code)) for code in class_order]
+    )
+    cumulative = np.cumsum(probabilities[order])
+    cumulative *= n_keep / cumulative[-1]  # exact total: the last point never falls off
+    points = rng.uniform() + np.arange(n_keep)
+    picked = order[np.searchsorted(cumulative, points, side="right")]
+    return np.sort(picked), probabilities
 
 
 _RULES = {
@@ -174,7 +273,8 @@ _RULES = {
     "ccs": _rule_ccs,
     "moderate": _rule_moderate,
 }
-STRATEGIES = tuple(_RULES)
+# SIMS draws its class-dependent and global parts jointly (see _select_sims).
+STRATEGIES = (*_RULES, "sims")
 
 
 def _validate(scores, y, strategy):
@@ -239,7 +339,7 @@ def select(
     >>> select("hard", np.arange(10.0), y, 0.6, class_balance="proportional").indices
     array([3, 4, 8, 9])
     """
-    if strategy not in _RULES:
+    if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
     scores, y = _validate(scores, y, strategy)
     share = _class_share(class_balance)
@@ -256,8 +356,11 @@ def select(
             f"min_per_class={min_per_class} for each of the {classes.size} classes; use "
             f"pruning_ratio <= {largest:.4g} or a lower min_per_class"
         )
-    rule, rng = _RULES[strategy], _generator(random_state)
+    rng = _generator(random_state)
     quotas = _class_quotas(class_sizes, n_keep, share, min_per_class)
+    if strategy == "sims":
+        return Selection(*_select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, params))
+    rule = _RULES[strategy]
 
     kept = np.zeros(n_samples, dtype=bool)
     probabilities = np.zeros(n_samples)
@@ -266,7 +369,9 @@ def select(
         members = np.flatnonzero(y_codes == code)
         if quota == 0:
             continue
-        picked, probability_of = rule(scores[members], scores[members], quota, rng, **params)
+        picked, probability_of = rule(
+            scores[members], scores[members], quota, rng, pruning_ratio, **params
+        )
         kept[members[picked]] = True
         deterministic |= probability_of is None
         if probability_of is not None:
@@ -275,7 +380,9 @@ def select(
     n_global = n_keep - int(quotas.sum())
     if n_global > 0:
         remaining = np.flatnonzero(~kept)
-        picked, probability_of = rule(scores[remaining], scores, n_global, rng, **params)
+        picked, probability_of = rule(
+            scores[remaining], scores, n_global, rng, pruning_ratio, **params
+        )
         kept[remaining[picked]] = True
         deterministic |= probability_of is None
         if probability_of is not None:
@@ -395,4 +502,72 @@ def select_ccs(
         random_state=random_state,
         hard_fraction=hard_fraction,
         n_strata=n_strata,
+    )
+
+
+def select_sims(
+    scores,
+    y,
+    pruning_ratio,
+    *,
+    mean_start=0.6,
+    mean_end=0.3,
+    concentration=4.0,
+    gamma=1.0,
+    class_balance="hybrid",
+    min_per_class=1,
+    random_state=None,
+):
+    """SIMS: importance sampling over the difficulty quantile, adapted to the pruning ratio.
+
+    Each sample's difficulty quantile ``u`` (within its class for the
+    class-dependent share of the budget, within all samples for the rest) is
+    weighted by :func:`sims_density`; the budget is drawn without replacement
+    with inclusion probabilities ``π_i = min(1, c · density(u_i))``
+    (randomized systematic sampling, exact for these π), and the kept samples
+    carry importance weights ``1 / (n π_i)`` downstream. Works with any
+    difficulty, not only SIM's (the paper applies it to other metrics).
+
+    The paper describes a distribution that moves with α and a hybrid
+    class-dependent / class-independent strategy; the Beta family, the
+    schedule, the sampler and the defaults are this project's reconstruction
+    (see the documentation's SIM page for the benchmark behind them).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        Difficulties (higher = harder).
+    y : array-like of shape (n_samples,)
+    pruning_ratio : float in [0, 1)
+    mean_start, mean_end, concentration, gamma : float
+        Density parameters, see :func:`sims_density`.
+    class_balance, min_per_class, random_state
+        As in :func:`select`.
+
+    Returns
+    -------
+    Selection
+        With inclusion probabilities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.sampling import select_sims
+    >>> rng = np.random.default_rng(0)
+    >>> sel = select_sims(rng.random(100), np.repeat([0, 1], 50), 0.8, random_state=0)
+    >>> len(sel.indices), round(float(sel.probabilities.sum()), 6)
+    (20, 20.0)
+    """
+    return select(
+        "sims",
+        scores,
+        y,
+        pruning_ratio,
+        class_balance=class_balance,
+        min_per_class=min_per_class,
+        random_state=random_state,
+        mean_start=mean_start,
+        mean_end=mean_end,
+        concentration=concentration,
+        gamma=gamma,
     )

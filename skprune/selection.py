@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d
 
 from .metrics import combine_difficulties
 from .sampling import STRATEGIES, select
+from .scorers import SIMScorer
 
 __all__ = ["CoresetSelector"]
 
@@ -96,12 +97,13 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     scorer : scorer, list of (str, scorer) or None, default=None
         An unfitted scorer (e.g. :class:`~skprune.TrainingDynamicsScorer`), or
         several as ``(name, scorer)`` pairs whose difficulties are combined by
-        rank mean (see ``scorer_weights``). None means the default
-        ``TrainingDynamicsScorer("el2n", n_models=2)``.
+        rank mean (see ``scorer_weights``). None means :class:`~skprune.SIMScorer`
+        with its defaults (the paper's method, with ``strategy="sims"``).
     pruning_ratio : float in [0, 1), default=0.5
         Fraction of the samples **removed**.
-    strategy : str, default="ccs"
-        Selection rule, one of :data:`skprune.sampling.STRATEGIES`.
+    strategy : str, default="sims"
+        Selection rule, one of :data:`skprune.sampling.STRATEGIES`; ``"sims"``
+        is SIM's ratio-adaptive importance sampling and accepts any scorer.
     estimator : estimator or None, default=None
         Fitted on the coreset (a clone) when given.
     class_balance : {"global", "hybrid", "proportional"} or float, default="hybrid"
@@ -182,7 +184,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         scorer=None,
         *,
         pruning_ratio=0.5,
-        strategy="ccs",
+        strategy="sims",
         estimator=None,
         class_balance="hybrid",
         min_per_class=1,
@@ -210,9 +212,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _named_scorers(self):
         if self.scorer is None:
-            from .scorers import TrainingDynamicsScorer
-
-            return [("el2n", TrainingDynamicsScorer("el2n", n_models=2))]
+            return [("sim", SIMScorer())]
         if isinstance(self.scorer, list):
             if not self.scorer or not all(
                 isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)

@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny nets and small synthetic data with known easy, hard and mislabeled points."""
+"""Shared fixtures: tiny nets and small data with known easy, hard and mislabeled points."""
 
 import numpy as np
 import pytest

@@ -4,7 +4,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skprune import CoresetSelector, TrainingDynamicsScorer
+from skprune import CoresetSelector, SIMScorer, TrainingDynamicsScorer
 
 
 def _tiny_scorer(metric):
@@ -15,6 +15,8 @@ ESTIMATORS = [
     _tiny_scorer("el2n"),
     _tiny_scorer("entropy"),
     _tiny_scorer("forgetting"),
+    SIMScorer(n_models=2, max_epochs=2, random_state=0),
+    CoresetSelector(SIMScorer(n_models=2, max_epochs=1), pruning_ratio=0.5, random_state=0),
     CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, random_state=0),
     CoresetSelector(
         _tiny_scorer("margin"), pruning_ratio=0.3, estimator=LogisticRegression(), random_state=0

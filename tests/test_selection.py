@@ -156,9 +156,9 @@ def test_float32_and_images_pass_through():
     rng = np.random.default_rng(0)
     X = rng.random((60, 8, 8), dtype=np.float32)
     y = np.repeat([0, 1, 2], 20).astype(np.int32)
-    X_core, y_core = CoresetSelector(
-        _scorer(), pruning_ratio=0.5, random_state=0
-    ).fit_resample(X, y)
+    X_core, y_core = CoresetSelector(_scorer(), pruning_ratio=0.5, random_state=0).fit_resample(
+        X, y
+    )
     assert X_core.shape == (30, 8, 8) and X_core.dtype == np.float32 and y_core.dtype == np.int32
 
 

@@ -2,5 +2,6 @@
 
 from ._base import BaseScorer
 from .dynamics import DYNAMICS_METRICS, TrainingDynamicsScorer
+from .sim import SIMScorer
 
-__all__ = ["BaseScorer", "TrainingDynamicsScorer", "DYNAMICS_METRICS"]
+__all__ = ["BaseScorer", "SIMScorer", "TrainingDynamicsScorer", "DYNAMICS_METRICS"]

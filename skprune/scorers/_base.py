@@ -42,6 +42,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
 
     # Minimum number of samples per class the scorer needs.
     _min_class_size = 1
+    # Training epochs of the default net when max_epochs is None.
+    _default_max_epochs = 10
 
     # --- validation ----------------------------------------------------------
 
@@ -102,8 +104,11 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         return rng.randint(np.iinfo(np.int32).max, size=n_models)
 
     def _make_net(self, X, callbacks=()):
+        max_epochs = self.max_epochs
+        if max_epochs is None and self.estimator is None:
+            max_epochs = self._default_max_epochs
         net = prepare_net(
-            self.estimator, X, self.classes_.size, max_epochs=self.max_epochs, device=self.device
+            self.estimator, X, self.classes_.size, max_epochs=max_epochs, device=self.device
         )
         if callbacks:
             net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))

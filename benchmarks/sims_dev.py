@@ -1,0 +1,239 @@
+"""Development benchmark for SIM / SIMS: test accuracy of coresets vs. the baselines.
+
+Scores each training set once per seed, selects coresets with every method at every
+pruning ratio, trains the default MLP on each coreset for a fixed number of epochs
+and reports test accuracy (mean ± std over seeds), with random selection and the
+full data measured in the same run. With label noise it also reports how well each
+difficulty ranking finds the flipped labels (ROC-AUC), beside cleanlab when installed.
+
+    python benchmarks/sims_dev.py --dataset fashion --n-train 10000 --seeds 3 \
+        --noise 0.0 0.2 --out benchmarks/results/sims_fashion.csv
+
+``--eval validation`` evaluates on a split of the training file that the training
+subset does not contain (used to pick the SIMS defaults); ``--eval test`` on the
+official test set (the figures reported in docs/). ``--density`` adds SIMS variants:
+``name:mean_start,mean_end,concentration[,gamma]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from skprune import SIMScorer, TrainingDynamicsScorer
+from skprune.datasets import add_label_noise, load_digits, load_fashion_mnist
+from skprune.metrics import el2n
+from skprune.nets import infer, make_default_net, seeded
+from skprune.sampling import select
+
+
+def load(args):
+    if args.dataset == "digits":
+        return load_digits(test_size=0.3, random_state=0)
+    if args.eval == "validation":
+        # Tune on a part of the training file that the training subset never contains.
+        full = load_fashion_mnist(n_train=args.n_train + args.n_test, n_test=10, random_state=0)
+        rng = np.random.default_rng(0)
+        order = rng.permutation(full.y_train.size)
+        train, val = order[: args.n_train], order[args.n_train :]
+        return (full.X_train[train], full.X_train[val], full.y_train[train], full.y_train[val])
+    return load_fashion_mnist(n_train=args.n_train, n_test=args.n_test, random_state=0)
+
+
+def train_and_test(X, y, X_test, y_test, n_classes, args, seed):
+    net = make_default_net(X, n_classes, max_epochs=args.epochs, device="cpu")
+    with seeded(seed):
+        net.fit(X, y)
+    return float((net.predict(X_test) == y_test).mean())
+
+
+def parse_density(text):
+    name, values = text.split(":")
+    numbers = [float(v) for v in values.split(",")]
+    keys = ["mean_start", "mean_end", "concentration", "gamma"]
+    return name, dict(zip(keys, numbers, strict=False))
+
+
+def cleanlab_auc(X, y, flipped, seed, args):
+    """AUC of cleanlab's label-quality ranking on out-of-sample probabilities (3-fold)."""
+    try:
+        from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
+    except ImportError:
+        return None, None
+    from sklearn.model_selection import StratifiedKFold
+
+    proba = np.zeros((y.size, int(y.max()) + 1))
+    for fold, (fit_idx, out_idx) in enumerate(
+        StratifiedKFold(3, shuffle=True, random_state=seed).split(X, y)
+    ):
+        net = make_default_net(X, proba.shape[1], max_epochs=args.score_epochs, device="cpu")
+        with seeded(seed + fold):
+            net.fit(X[fit_idx], y[fit_idx])
+        proba[out_idx] = infer(net, X[out_idx]).proba
+    quality = get_label_quality_scores(y, proba)
+    issues = find_label_issues(y, proba)
+    recall = float(issues[flipped].mean())
+    precision = float(flipped[issues].mean()) if issues.any() else 0.0
+    return float(roc_auc_score(flipped, -quality)), (precision, recall)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["digits", "fashion"], default="fashion")
+    parser.add_argument("--n-train", type=int, default=10000)
+    parser.add_argument("--n-test", type=int, default=5000)
+    parser.add_argument("--eval", choices=["test", "validation"], default="test")
+    parser.add_argument("--ratios", type=float, nargs="+", default=[0.3, 0.5, 0.7, 0.9])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.2])
+    parser.add_argument("--epochs", type=int, default=12, help="target training epochs")
+    parser.add_argument("--score-epochs", type=int, default=3, help="SIM/EL2N scoring epochs")
+    parser.add_argument("--n-models", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", default=None)
+    parser.add_argument("--density", action="append", default=[], type=parse_density)
+    parser.add_argument("--sim-params", default="", help="e.g. certainty_weight=0.5,...")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+
+    X_train, X_test, y_train, y_test = load(args)
+    n_classes = int(y_train.max()) + 1
+    sim_params = {
+        k: (float(v) if v.replace(".", "", 1).isdigit() else v)
+        for k, v in (item.split("=") for item in args.sim_params.split(",") if item)
+    }
+    rows, aucs = [], []
+    print(
+        f"# {args.dataset}: {y_train.size} train / {y_test.size} {args.eval}, "
+        f"epochs={args.epochs}, seeds={args.seeds}",
+        flush=True,
+    )
+    for noise in args.noise:
+        for seed in range(args.seeds):
+            y_fit, flipped = (y_train, np.zeros(y_train.size, bool))
+            if noise > 0:
+                y_fit, flipped = add_label_noise(y_train, noise, random_state=seed)
+
+            start = time.perf_counter()
+            full_acc = train_and_test(X_train, y_fit, X_test, y_test, n_classes, args, seed)
+            full_time = time.perf_counter() - start
+            rows.append(dict(noise=noise, seed=seed, method="full", ratio=0.0, acc=full_acc))
+
+            start = time.perf_counter()
+            sim = SIMScorer(
+                n_models=args.n_models,
+                max_epochs=args.score_epochs,
+                random_state=seed,
+                **sim_params,
+            ).fit(X_train, y_fit)
+            sim_time = time.perf_counter() - start
+            proba = np.stack([infer(net, X_train).proba for net in sim.nets_])
+            scores = {"sim": sim.scores_, "el2n": el2n(proba, y_fit)}
+            start = time.perf_counter()
+            scores["forgetting"] = (
+                TrainingDynamicsScorer("forgetting", max_epochs=args.epochs, random_state=seed)
+                .fit(X_train, y_fit)
+                .scores_
+            )
+            forgetting_time = time.perf_counter() - start
+            print(
+                f"noise={noise} seed={seed} full={full_acc:.4f} ({full_time:.1f}s) "
+                f"SIM scoring {sim_time:.1f}s = {sim_time / full_time:.2f}x full training; "
+                f"forgetting {forgetting_time:.1f}s",
+                flush=True,
+            )
+            aucs.append(dict(noise=noise, seed=seed, sim_time=sim_time, full_time=full_time))
+            if noise > 0:
+                for name in ("sim", "el2n", "forgetting"):
+                    aucs[-1][f"auc_{name}"] = roc_auc_score(flipped, scores[name])
+                for j, comp in enumerate(sim.get_feature_names_out()):
+                    aucs[-1][f"auc_{comp}"] = roc_auc_score(flipped, -sim.components_[:, j])
+                auc, pr = cleanlab_auc(X_train, y_fit, flipped, seed, args)
+                if auc is not None:
+                    aucs[-1]["auc_cleanlab"] = auc
+                    aucs[-1]["cleanlab_precision"], aucs[-1]["cleanlab_recall"] = pr
+                print(
+                    "  AUC "
+                    + ", ".join(
+                        f"{k[4:]}={v:.3f}" for k, v in aucs[-1].items() if k.startswith("auc_")
+                    ),
+                    flush=True,
+                )
+
+            methods = {
+                "random": ("random", None, {}),
+                "el2n_hard": ("hard", scores["el2n"], {}),
+                "el2n_easy": ("easy", scores["el2n"], {}),
+                "forgetting_hard": ("hard", scores["forgetting"], {}),
+                "ccs_el2n": ("ccs", scores["el2n"], {"hard_fraction": 0.1}),
+                "sims_sim": ("sims", scores["sim"], {}),
+                "sims_el2n": ("sims", scores["el2n"], {}),
+            }
+            for name, density in args.density:
+                methods[f"sims_sim[{name}]"] = ("sims", scores["sim"], density)
+                methods[f"sims_el2n[{name}]"] = ("sims", scores["el2n"], density)
+            if args.methods:
+                methods = {k: v for k, v in methods.items() if k in args.methods or "[" in k}
+            for ratio in args.ratios:
+                for name, (strategy, difficulty, params) in methods.items():
+                    picked = select(
+                        strategy, difficulty, y_fit, ratio, random_state=seed, **params
+                    ).indices
+                    acc = train_and_test(
+                        X_train[picked], y_fit[picked], X_test, y_test, n_classes, args, seed
+                    )
+                    rows.append(dict(noise=noise, seed=seed, method=name, ratio=ratio, acc=acc))
+                    print(f"  {name:24s} ratio={ratio} acc={acc:.4f}", flush=True)
+
+    if args.out:
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    summarize(rows, aucs, args)
+
+
+def summarize(rows, aucs, args):
+    out = sys.stdout
+    for noise in args.noise:
+        sub = [r for r in rows if r["noise"] == noise]
+        methods = list(dict.fromkeys(r["method"] for r in sub if r["method"] != "full"))
+        full = [r["acc"] for r in sub if r["method"] == "full"]
+        out.write(
+            f"\n## noise={noise}: mean ± std test accuracy over {args.seeds} seeds "
+            f"(full data {np.mean(full):.4f} ± {np.std(full):.4f})\n\n"
+        )
+        out.write("| method | " + " | ".join(f"α={r}" for r in args.ratios) + " |\n")
+        out.write("|---|" + "---|" * len(args.ratios) + "\n")
+        for m in methods:
+            cells = []
+            for ratio in args.ratios:
+                accs = [r["acc"] for r in sub if r["method"] == m and r["ratio"] == ratio]
+                rand = [r["acc"] for r in sub if r["method"] == "random" and r["ratio"] == ratio]
+                diff = np.mean(accs) - np.mean(rand)
+                cells.append(f"{np.mean(accs):.4f} ± {np.std(accs):.4f} ({diff:+.4f})")
+            out.write(f"| {m} | " + " | ".join(cells) + " |\n")
+    if aucs:
+        keys = sorted({k for a in aucs for k in a if k.startswith(("auc_", "cleanlab_"))})
+        out.write("\n## label-noise detection (median over seeds)\n\n")
+        for noise in args.noise:
+            sub = [a for a in aucs if a["noise"] == noise]
+            if noise > 0:
+                out.write(
+                    f"noise={noise}: "
+                    + ", ".join(f"{k}={np.median([a[k] for a in sub]):.4f}" for k in keys)
+                    + "\n"
+                )
+        ratio = np.median([a["sim_time"] / a["full_time"] for a in aucs])
+        out.write(f"\nSIM scoring time / one full training (median): {ratio:.3f}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+"""Tests for skprune.sampling: budgets, class floors, rule semantics and inclusion probabilities."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skprune.sampling import (
+    STRATEGIES,
+    Selection,
+    coreset_size,
+    select,
+    select_ccs,
+    select_easy,
+    select_hard,
+    select_moderate,
+    select_random,
+)
+
+CLASS_BALANCES = ["global", "hybrid", "proportional", 0.3]
+RANDOM_STRATEGIES = ["random", "ccs"]
+DETERMINISTIC_STRATEGIES = ["easy", "hard", "moderate"]
+
+
+@pytest.fixture
+def imbalanced():
+    """97 samples in 3 imbalanced classes, with tied scores."""
+    rng = np.random.default_rng(42)
+    y = np.repeat([0, 1, 2], [60, 30, 7])
+    rng.shuffle(y)
+    scores = np.round(rng.random(y.size), 1)  # only 11 distinct values: many ties
+    return scores, y
+
+
+@pytest.fixture
+def ten_classes():
+    """500 samples, 10 classes of 50; class 9 holds all the highest scores."""
+    y = np.repeat(np.arange(10), 50)
+    scores = np.arange(500.0)
+    return scores, y
+
+
+# --- coreset_size and the budget -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "n, ratio, expected",
+    [(1000, 0.7, 300), (10, 0.0, 10), (10, 0.25, 8), (7, 0.5, 4), (3, 0.9, 1), (100, 0.999, 1)],
+)
+def test_coreset_size(n, ratio, expected):
+    assert coreset_size(n, ratio) == expected
+
+
+@pytest.mark.parametrize("ratio", [1.0, 1.2, -0.1, float("nan"), "0.5", None])
+def test_pruning_ratio_outside_range_is_rejected(ratio):
+    with pytest.raises(ValueError, match=r"pruning_ratio .*must be in \[0, 1\)"):
+        select("random", None, [0, 1, 0, 1], ratio)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+@pytest.mark.parametrize("ratio", [0.0, 0.1, 0.5, 0.73, 0.9, 0.95])
+def test_budget_is_exact(imbalanced, strategy, class_balance, ratio):
+    scores, y = imbalanced
+    sel = select(strategy, scores, y, ratio, class_balance=class_balance, random_state=0)
+    assert isinstance(sel, Selection)
+    assert len(sel.indices) == round((1 - ratio) * y.size)
+    assert np.all(np.diff(sel.indices) > 0)  # sorted and unique
+    assert sel.indices.min() >= 0 and sel.indices.max() < y.size
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+@pytest.mark.parametrize("ratio", [0.3, 0.8])
+def test_budget_is_exact_for_ccs_with_hard_fraction(imbalanced, class_balance, ratio):
+    scores, y = imbalanced
+    sel = select_ccs(scores, y, ratio, hard_fraction=0.2, n_strata=5, class_balance=class_balance)
+    assert len(sel.indices) == round((1 - ratio) * y.size)
+    assert np.unique(sel.indices).size == sel.indices.size
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_ratio_zero_keeps_everything(imbalanced, strategy, class_balance):
+    scores, y = imbalanced
+    sel = select(strategy, scores, y, 0.0, class_balance=class_balance, random_state=0)
+    assert_array_equal(sel.indices, np.arange(y.size))
+
+
+# --- per-class floor ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_per_class_floor_holds_at_high_ratio(ten_classes, strategy, class_balance):
+    scores, y = ten_classes
+    sel = select(strategy, scores, y, 0.98, class_balance=class_balance, random_state=0)
+    assert len(sel.indices) == 10
+    assert_array_equal(np.bincount(y[sel.indices], minlength=10), np.ones(10))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_min_per_class_above_one(ten_classes, strategy):
+    scores, y = ten_classes
+    sel = select(strategy, scores, y, 0.9, class_balance="global", min_per_class=3, random_state=0)
+    assert len(sel.indices) == 50
+    assert np.bincount(y[sel.indices], minlength=10).min() >= 3
+
+
+def test_floor_is_capped_by_class_size():
+    # Class 1 has 2 samples; min_per_class=5 keeps both, not an error.
+    y = np.r_[np.zeros(18, int), np.ones(2, int)]
+    sel = select_hard(np.r_[np.arange(18.0) + 10, [0.0, 1.0]], y, 0.5, min_per_class=5)
+    assert len(sel.indices) == 10
+    assert_array_equal(np.bincount(y[sel.indices]), [8, 2])
+
+
+@pytest.mark.parametrize(
+    "ratio, min_per_class, suggestion",
+    [(0.99, 1, "pruning_ratio <= 0.98"), (0.9, 6, "pruning_ratio <= 0.88")],
+)
+def test_budget_below_class_floors_is_an_error(ten_classes, ratio, min_per_class, suggestion):
+    scores, y = ten_classes
+    with pytest.raises(ValueError, match=rf"pruning_ratio={ratio} keeps .* 10 classes") as info:
+        select("hard", scores, y, ratio, min_per_class=min_per_class)
+    assert suggestion in str(info.value)
+
+
+def test_suggested_ratio_is_feasible(ten_classes):
+    scores, y = ten_classes
+    sel = select("hard", scores, y, 0.98, min_per_class=1)
+    assert len(sel.indices) == 10
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def test_unknown_strategy_is_rejected():
+    with pytest.raises(ValueError, match=r"unknown strategy 'hardest'; choose one of \['random'"):
+        select("hardest", [0.0, 1.0], [0, 1], 0.5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_scores_are_rejected(bad):
+    with pytest.raises(ValueError, match="scores contain NaN or infinite values"):
+        select("hard", [0.0, bad, 1.0, 2.0], [0, 0, 1, 1], 0.5)
+
+
+def test_length_mismatch_is_rejected():
+    with pytest.raises(ValueError, match="scores and y must have the same length, got 3 and 4"):
+        select("hard", [0.0, 1.0, 2.0], [0, 0, 1, 1], 0.5)
+
+
+def test_two_dimensional_y_is_rejected():
+    with pytest.raises(ValueError, match=r"y must be 1-D, got shape \(2, 2\)"):
+        select("hard", [0.0, 1.0, 2.0, 3.0], [[0, 0], [1, 1]], 0.5)
+
+
+@pytest.mark.parametrize("strategy", DETERMINISTIC_STRATEGIES + ["ccs"])
+def test_scores_required_except_for_random(strategy):
+    with pytest.raises(ValueError, match=rf"strategy '{strategy}' needs scores"):
+        select(strategy, None, [0, 0, 1, 1], 0.5)
+
+
+@pytest.mark.parametrize("class_balance", ["balanced", 1.5, -0.1, None])
+def test_bad_class_balance_is_rejected(class_balance):
+    with pytest.raises(ValueError, match="class_balance must be one of"):
+        select("random", None, [0, 0, 1, 1], 0.5, class_balance=class_balance)
+
+
+@pytest.mark.parametrize("min_per_class", [-1, 1.5, "1"])
+def test_bad_min_per_class_is_rejected(min_per_class):
+    with pytest.raises(ValueError, match="min_per_class must be a non-negative integer"):
+        select("random", None, [0, 0, 1, 1], 0.5, min_per_class=min_per_class)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"hard_fraction": 1.0}, r"hard_fraction must be in \[0, 1\)"),
+        ({"hard_fraction": -0.1}, r"hard_fraction must be in \[0, 1\)"),
+        ({"n_strata": 0}, "n_strata must be a positive integer"),
+        ({"n_strata": 2.5}, "n_strata must be a positive integer"),
+    ],
+)
+def test_bad_ccs_parameters_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        select_ccs([0.0, 1.0, 2.0, 3.0], [0, 0, 1, 1], 0.5, **kwargs)
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", RANDOM_STRATEGIES)
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_same_seed_same_selection_other_seed_differs(imbalanced, strategy, class_balance):
+    scores, y = imbalanced
+    # Spread scores so CCS has many strata to sample inside.
+    scores = scores + np.linspace(0, 0.09, y.size)
+    first = select(strategy, scores, y, 0.5, class_balance=class_balance, random_state=7)
+    again = select(strategy, scores, y, 0.5, class_balance=class_balance, random_state=7)
+    other = select(strategy, scores, y, 0.5, class_balance=class_balance, random_state=8)
+    assert_array_equal(first.indices, again.indices)
+    assert not np.array_equal(first.indices, other.indices)
+
+
+def test_generator_and_random_state_objects_are_accepted(imbalanced):
+    _, y = imbalanced
+    from_int = select_random(y, 0.5, random_state=3).indices
+    from_generator = select_random(y, 0.5, random_state=np.random.default_rng(3)).indices
+    assert_array_equal(from_int, from_generator)
+    from_legacy = select_random(y, 0.5, random_state=np.random.RandomState(3)).indices
+    again_legacy = select_random(y, 0.5, random_state=np.random.RandomState(3)).indices
+    assert_array_equal(from_legacy, again_legacy)
+
+
+@pytest.mark.parametrize("strategy", DETERMINISTIC_STRATEGIES)
+def test_deterministic_rules_ignore_the_seed(imbalanced, strategy):
+    scores, y = imbalanced
+    a = select(strategy, scores, y, 0.6, random_state=0)
+    b = select(strategy, scores, y, 0.6, random_state=1)
+    assert_array_equal(a.indices, b.indices)
+
+
+# --- rule semantics -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_hard_keeps_highest_scores(class_balance):
+    # Scores interleave the classes, so the global top 6 hold both classes.
+    y = np.tile([0, 1], 10)
+    scores = np.arange(20.0)
+    sel = select_hard(scores, y, 0.7, class_balance=class_balance)
+    assert_array_equal(sel.indices, np.arange(14, 20))
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_easy_keeps_lowest_scores(class_balance):
+    y = np.tile([0, 1], 10)
+    scores = np.arange(20.0)[::-1]
+    sel = select_easy(scores, y, 0.7, class_balance=class_balance)
+    assert_array_equal(sel.indices, np.arange(14, 20))
+
+
+def test_hard_and_easy_within_classes():
+    # Class 0 scores 0..9, class 1 scores 100..109; proportional quotas 3 and 3.
+    y = np.repeat([0, 1], 10)
+    scores = np.r_[np.arange(10.0), np.arange(100.0, 110.0)]
+    hard = select_hard(scores, y, 0.7, class_balance="proportional")
+    easy = select_easy(scores, y, 0.7, class_balance="proportional")
+    assert_array_equal(hard.indices, [7, 8, 9, 17, 18, 19])
+    assert_array_equal(easy.indices, [0, 1, 2, 10, 11, 12])
+
+
+def test_hard_global_respects_floor_then_takes_global_top():
+    # Class 1 is all easy: "global" keeps its single hardest sample, the rest is the global top.
+    y = np.repeat([0, 1], 10)
+    scores = np.r_[np.arange(100.0, 110.0), np.arange(10.0)]
+    sel = select_hard(scores, y, 0.7, class_balance="global")
+    assert_array_equal(sel.indices, [5, 6, 7, 8, 9, 19])
+
+
+def test_moderate_keeps_scores_nearest_the_median():
+    sel = select_moderate(np.arange(10.0), np.zeros(10), 0.6)
+    # median 4.5: distances 0.5 for 4 and 5, 1.5 for 3 and 6.
+    assert_array_equal(sel.indices, [3, 4, 5, 6])
+
+
+def test_moderate_global_part_uses_the_median_of_all_scores():
+    # Class medians 1, 3 and 30 fill the floors. The median of all scores is 4, so the
+    # global part adds 4 (distance 0) and 2 (distance 2); the median of the samples left
+    # over (6) would have added 8 instead of 2.
+    scores = np.array([0.0, 1.0, 8.0, 2.0, 3.0, 20.0, 4.0, 30.0, 40.0])
+    y = np.repeat([0, 1, 2], 3)
+    sel = select_moderate(scores, y, 0.45, class_balance="global")
+    assert_array_equal(sel.indices, [1, 3, 4, 6, 7])
+
+
+def test_moderate_uses_class_median_then_global_median():
+    y = np.repeat([0, 1], 5)
+    scores = np.r_[np.arange(5.0), np.arange(10.0, 15.0)]
+    # Class medians 2 and 12; proportional quotas 2 and 2 (ties broken by index).
+    proportional = select_moderate(scores, y, 0.6, class_balance="proportional")
+    assert_array_equal(proportional.indices, [1, 2, 6, 7])
+    # "global": one per class (scores 2 and 12), then 2 nearest the global median 7: 4 and 10.
+    global_ = select_moderate(scores, y, 0.6, class_balance="global")
+    assert_array_equal(global_.indices, [2, 4, 5, 7])
+
+
+def test_ccs_covers_sparse_strata():
+    scores = np.r_[np.zeros(90), np.ones(10)]
+    sel = select_ccs(scores, np.zeros(100), 0.8, n_strata=2, random_state=0)
+    assert len(sel.indices) == 20
+    assert int((scores[sel.indices] == 1).sum()) == 10
+
+
+def test_ccs_gives_each_stratum_an_equal_share_when_possible():
+    # Five equally sized strata; keep 10 -> two from each.
+    scores = np.repeat(np.arange(5.0), 20)
+    sel = select_ccs(scores, np.zeros(100), 0.9, n_strata=5, class_balance="proportional")
+    assert_array_equal(np.bincount(scores[sel.indices].astype(int)), [2, 2, 2, 2, 2])
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_ccs_drops_the_hardest_fraction(class_balance):
+    y = np.tile([0, 1], 50)
+    scores = np.arange(100.0)
+    sel = select_ccs(scores, y, 0.5, hard_fraction=0.2, class_balance=class_balance)
+    assert len(sel.indices) == 50
+    assert scores[sel.indices].max() < 80
+
+
+def test_ccs_refills_with_least_hard_when_budget_exceeds_the_rest():
+    # Keep 90 but only 80 survive the 20% cut: the 10 least hard of the cut ones come back.
+    sel = select_ccs(
+        np.arange(100.0), np.zeros(100), 0.1, hard_fraction=0.2, class_balance="proportional"
+    )
+    assert_array_equal(sel.indices, np.arange(90))
+
+
+def test_labels_can_be_strings():
+    y = np.array(["cat"] * 6 + ["dog"] * 3 + ["eel"])
+    scores = np.arange(10.0)
+    sel = select_hard(scores, y, 0.7, class_balance="global")
+    assert_array_equal(sel.indices, [5, 8, 9])
+    assert set(y[sel.indices]) == {"cat", "dog", "eel"}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_string_labels_with_every_strategy(strategy):
+    y = np.array(["b", "a", "c"] * 10, dtype=object)
+    sel = select(strategy, np.linspace(0, 1, 30), y, 0.9, random_state=0)
+    assert len(sel.indices) == 3
+    assert sorted(y[sel.indices]) == ["a", "b", "c"]
+
+
+# --- inclusion probabilities ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", DETERMINISTIC_STRATEGIES)
+def test_deterministic_rules_have_no_probabilities(imbalanced, strategy):
+    scores, y = imbalanced
+    assert select(strategy, scores, y, 0.5).probabilities is None
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+@pytest.mark.parametrize("ratio", [0.0, 0.3, 0.77, 0.95])
+def test_random_probabilities_sum_to_budget(imbalanced, class_balance, ratio):
+    _, y = imbalanced
+    sel = select_random(y, ratio, class_balance=class_balance, random_state=0)
+    assert sel.probabilities.shape == (y.size,)
+    assert np.all((sel.probabilities >= 0) & (sel.probabilities <= 1))
+    assert_allclose(sel.probabilities.sum(), round((1 - ratio) * y.size))
+
+
+@pytest.mark.parametrize(
+    "class_balance, p0, p1",
+    [
+        ("proportional", 0.5, 0.5),
+        # Floors of 1 per class, then 3 drawn from the other 8: 1/6 + 5/6 * 3/8, 1/4 + 3/4 * 3/8.
+        ("global", 23 / 48, 17 / 32),
+    ],
+)
+def test_random_probabilities_hand_computed(class_balance, p0, p1):
+    sel = select_random([0] * 6 + [1] * 4, 0.5, class_balance=class_balance, random_state=0)
+    assert_allclose(sel.probabilities, [p0] * 6 + [p1] * 4)
+
+
+def test_ccs_takes_the_rare_stratum_whole_and_reports_no_probabilities():
+    # Keep 4: the 2-sample stratum is taken whole, the other gets 2 of 6.
+    scores = np.r_[np.zeros(6), np.ones(2)]
+    sel = select_ccs(scores, np.zeros(8), 0.5, n_strata=2, class_balance="proportional")
+    assert {6, 7} <= set(sel.indices.tolist())
+    # a coverage rule, not an importance sampler: unit weights downstream
+    assert sel.probabilities is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ccs_never_keeps_dropped_hard_samples(seed):
+    scores = np.arange(10.0)
+    sel = select_ccs(
+        scores,
+        np.zeros(10),
+        0.5,
+        hard_fraction=0.2,
+        n_strata=2,
+        class_balance="proportional",
+        random_state=seed,
+    )
+    assert sel.indices.max() < 8 and sel.indices.size == 5
+
+
+SMALL_Y = np.repeat([0, 1], [12, 8])
+SMALL_SCORES = np.r_[np.linspace(0, 1, 12) ** 2, np.linspace(0, 1, 8)]
+N_DRAWS = 2000
+
+
+def _inclusion_frequency(strategy, class_balance, ratio, **params):
+    counts = np.zeros(SMALL_Y.size)
+    for seed in range(N_DRAWS):
+        sel = select(
+            strategy,
+            SMALL_SCORES,
+            SMALL_Y,
+            ratio,
+            class_balance=class_balance,
+            random_state=seed,
+            **params,
+        )
+        counts[sel.indices] += 1
+    return counts / N_DRAWS, sel.probabilities
+
+
+@pytest.mark.parametrize(
+    "strategy, class_balance, params",
+    [
+        ("random", "global", {}),
+        ("random", "hybrid", {}),
+        ("random", "proportional", {}),
+        ("random", 0.3, {}),
+        ("sims", "global", {}),
+        ("sims", "proportional", {}),
+        ("sims", "hybrid", {}),
+    ],
+)
+def test_empirical_inclusion_frequency_matches_probabilities(strategy, class_balance, params):
+    frequency, probabilities = _inclusion_frequency(strategy, class_balance, 0.6, **params)
+    # Binomial standard error is at most 0.5 / sqrt(2000) ~ 0.011.
+    assert_allclose(frequency, probabilities, atol=0.045)

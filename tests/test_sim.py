@@ -1,0 +1,203 @@
+"""SIM components, SIMScorer and the SIMS sampler."""
+
+import numpy as np
+import pytest
+from scipy.stats import beta
+
+from skprune import CoresetSelector, SIMScorer
+from skprune.metrics import (
+    class_prototypes,
+    empirical_quantile,
+    integrity,
+    model_certainty,
+    rank_normalize,
+    separability,
+)
+from skprune.sampling import select, select_sims, sims_density
+
+# --- formulas on hand-made embeddings --------------------------------------------
+
+
+def test_prototypes_are_means_of_unit_embeddings():
+    emb = np.array([[2.0, 0.0], [0.0, 5.0], [0.0, 1.0], [3.0, 4.0]])
+    protos = class_prototypes(emb, [0, 0, 1, 1], 2)
+    np.testing.assert_allclose(protos, [[0.5, 0.5], [0.3, 0.9]])
+    np.testing.assert_allclose(
+        class_prototypes(emb, [0, 0, 1, 1], 2, normalize=False), [[1.0, 2.5], [1.5, 2.5]]
+    )
+
+
+def test_prototypes_need_every_class():
+    with pytest.raises(ValueError, match=r"classes \[2\] have no sample"):
+        class_prototypes(np.eye(2), [0, 1], 3)
+
+
+def test_separability_is_nearest_other_over_own_distance():
+    protos = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    emb = np.array([[1.0, 1.0], [1.0, 0.2]])
+    # cosine distances of [1, 1]: own (class 0) 1 - 1/√2, nearest other (class 1) the same
+    got = separability(emb, [0, 0], protos, eps=0.0)
+    assert got[0] == pytest.approx(1.0)
+    own = 1 - 1 / np.sqrt(1.04)
+    other = 1 - 0.2 / np.sqrt(1.04)
+    assert got[1] == pytest.approx(other / own)
+    euclid = separability(emb, [1, 1], protos, distance="euclidean", eps=0.0)
+    assert euclid[1] == pytest.approx(np.hypot(0.0, 0.2) / np.hypot(1.0, 0.8))
+
+
+def test_integrity_is_the_norm():
+    np.testing.assert_allclose(integrity([[3.0, 4.0], [0.0, 0.0]]), [5.0, 0.0])
+
+
+def test_certainty_of_identical_models_is_one_and_of_opposite_models_zero():
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    np.testing.assert_allclose(model_certainty(np.stack([p, p, p])), 1.0)
+    opposite = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
+    np.testing.assert_allclose(model_certainty(opposite), 0.0, atol=1e-9)
+    partial = model_certainty(np.array([[[0.9, 0.1]], [[0.6, 0.4]]]))
+    assert 0.0 < partial[0] < 1.0
+    with pytest.raises(ValueError, match="n_models >= 2"):
+        model_certainty(p[None])
+
+
+def test_empirical_quantile_matches_rank_normalize_on_the_reference():
+    ref = np.array([3.0, 1.0, 2.0, 2.0, 5.0])
+    np.testing.assert_allclose(empirical_quantile(ref, ref), rank_normalize(ref))
+    np.testing.assert_allclose(empirical_quantile(ref, [-1.0, 10.0]), [0.0, 1.0])
+
+
+# --- SIMScorer --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim_scorer(tiny_net, known_difficulty_data):
+    X, y, _ = known_difficulty_data
+    return SIMScorer(estimator=tiny_net(2, 3, max_epochs=20), n_models=3, random_state=0).fit(X, y)
+
+
+def test_mislabeled_get_the_highest_difficulty(sim_scorer, known_difficulty_data):
+    _, _, groups = known_difficulty_data
+    scores = sim_scorer.scores_
+    easy, hard, wrong = (scores[groups[k]].mean() for k in ("easy", "hard", "mislabeled"))
+    assert easy < hard < wrong, (easy, hard, wrong)
+    # ranking flags the mislabeled: most of them fall in the top 10% of difficulty
+    top = np.argsort(-scores)[: len(scores) // 10]
+    assert np.isin(groups["mislabeled"], top).mean() >= 0.75
+
+
+def test_components_are_normalized_and_named(sim_scorer, known_difficulty_data):
+    X, y, _ = known_difficulty_data
+    comp = sim_scorer.components_
+    assert comp.shape == (X.shape[0], 4)
+    assert comp.min() >= 0.0 and comp.max() <= 1.0
+    assert list(sim_scorer.get_feature_names_out()) == [
+        "separability",
+        "integrity",
+        "certainty",
+        "sim",
+    ]
+    # equal up to float32 round-off ties (see empirical_quantile)
+    np.testing.assert_allclose(sim_scorer.scores_, 1 - rank_normalize(comp[:, 3]), atol=0.01)
+    np.testing.assert_allclose(sim_scorer.score_samples(X, y), sim_scorer.scores_, atol=1e-6)
+
+
+@pytest.mark.parametrize("combination", ["product", "mean"])
+def test_combinations(combination, small_data):
+    X, y = small_data
+    scorer = SIMScorer(n_models=2, max_epochs=2, combination=combination, random_state=0)
+    comp = scorer.fit_transform(X, y)
+    s, e, c, sim = comp.T
+    if combination == "product":
+        np.testing.assert_allclose(sim, s * e**0.5 * c)
+    else:
+        np.testing.assert_allclose(sim, (s + 0.5 * e + c) / 2.5)
+
+
+def test_sim_needs_two_models(small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match="n_models"):
+        SIMScorer(n_models=1).fit(X, y)
+
+
+def test_sim_is_reproducible_with_n_jobs(small_data):
+    X, y = small_data
+    a = SIMScorer(n_models=2, max_epochs=2, random_state=4, n_jobs=1).fit(X, y).scores_
+    b = SIMScorer(n_models=2, max_epochs=2, random_state=4, n_jobs=2).fit(X, y).scores_
+    np.testing.assert_array_equal(a, b)
+
+
+# --- SIMS sampler -----------------------------------------------------------------
+
+
+def test_density_mean_moves_towards_easy_as_ratio_grows():
+    u = np.linspace(0.005, 0.995, 200)
+    means = [np.average(u, weights=sims_density(u, a)) for a in (0.1, 0.5, 0.9)]
+    assert means[0] > means[1] > means[2]
+    np.testing.assert_allclose(
+        sims_density(u, 0.5, mean_start=0.6, mean_end=0.2, concentration=5.0),
+        beta.pdf(u, 0.4 * 5, 0.6 * 5),
+    )
+
+
+def test_hardest_tail_gets_little_mass_at_every_ratio():
+    for ratio in (0.1, 0.5, 0.9):
+        d = sims_density(np.array([0.5, 0.995]), ratio)
+        assert d[1] < 0.1 * d[0]
+
+
+@pytest.mark.parametrize("class_balance", ["global", "hybrid", "proportional"])
+@pytest.mark.parametrize("ratio", [0.3, 0.7, 0.95])
+def test_sims_budget_floor_and_probabilities(class_balance, ratio):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 40)
+    scores = rng.random(y.size)
+    sel = select_sims(scores, y, ratio, class_balance=class_balance, random_state=0)
+    assert sel.indices.size == round((1 - ratio) * y.size)
+    assert np.unique(sel.indices).size == sel.indices.size
+    assert set(y[sel.indices]) == set(range(10))
+    assert sel.probabilities.sum() == pytest.approx(sel.indices.size, rel=1e-6)
+    assert np.all((sel.probabilities >= 0) & (sel.probabilities <= 1 + 1e-12))
+
+
+def test_sims_is_deterministic_with_random_state():
+    y = np.repeat([0, 1, 2], 50)
+    scores = np.random.default_rng(1).random(150)
+    a = select_sims(scores, y, 0.6, random_state=3).indices
+    b = select_sims(scores, y, 0.6, random_state=3).indices
+    c = select_sims(scores, y, 0.6, random_state=4).indices
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_inclusion_frequencies_follow_the_density():
+    n, ratio = 200, 0.8
+    scores = np.arange(n, dtype=float)  # quantile = position
+    y = np.zeros(n, dtype=int)
+    sel = select_sims(scores, y, ratio, class_balance="global", random_state=0)
+    counts = np.zeros(n)
+    draws = 3000
+    for seed in range(draws):
+        counts[
+            select_sims(scores, y, ratio, class_balance="global", random_state=seed).indices
+        ] += 1
+    frequency = counts / draws
+    np.testing.assert_allclose(frequency, sel.probabilities, atol=0.04)
+    # and the probabilities are proportional to the density where uncapped
+    u = (np.arange(n) + 0.5) / n
+    density = sims_density(u, ratio)
+    uncapped = sel.probabilities < 0.999
+    ratio_to_density = sel.probabilities[uncapped] / density[uncapped]
+    np.testing.assert_allclose(ratio_to_density, ratio_to_density[0], rtol=1e-6)
+
+
+def test_sims_accepts_any_scorer_and_is_the_default(small_data):
+    X, y = small_data
+    selector = CoresetSelector(pruning_ratio=0.5, random_state=0).set_params(
+        scorer=SIMScorer(n_models=2, max_epochs=2)
+    )
+    selector.fit(X, y)
+    assert selector.strategy == "sims" and selector.sample_indices_.size == 100
+    assert selector.sample_weight_.mean() == pytest.approx(1.0)
+    assert isinstance(CoresetSelector()._named_scorers()[0][1], SIMScorer)
+    el2n_like = np.random.default_rng(0).random(y.size)
+    assert select("sims", el2n_like, y, 0.5, random_state=0).indices.size == 100
