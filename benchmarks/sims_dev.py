@@ -46,8 +46,12 @@ def load(args):
     return load_fashion_mnist(n_train=args.n_train, n_test=args.n_test, random_state=0)
 
 
-def train_and_test(X, y, X_test, y_test, n_classes, args, seed):
-    net = make_default_net(X, n_classes, max_epochs=args.epochs, device="cpu")
+def train_and_test(X, y, X_test, y_test, n_classes, args, seed, n_full=None):
+    epochs = args.epochs
+    if args.schedule == "equal-steps" and n_full:
+        # As many SGD steps as on all the data, so a small coreset is not just undertrained.
+        epochs = int(np.ceil(args.epochs * n_full / len(y)))
+    net = make_default_net(X, n_classes, max_epochs=epochs, device="cpu")
     with seeded(seed):
         net.fit(X, y)
     return float((net.predict(X_test) == y_test).mean())
@@ -94,6 +98,12 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.2])
     parser.add_argument("--epochs", type=int, default=12, help="target training epochs")
+    parser.add_argument(
+        "--schedule",
+        choices=["equal-steps", "equal-epochs"],
+        default="equal-steps",
+        help="coresets train for as many SGD steps as the full data, or as many epochs",
+    )
     parser.add_argument("--score-epochs", type=int, default=3, help="SIM/EL2N scoring epochs")
     parser.add_argument("--n-models", type=int, default=3)
     parser.add_argument("--methods", nargs="+", default=None)
@@ -111,7 +121,7 @@ def main(argv=None):
     rows, aucs = [], []
     print(
         f"# {args.dataset}: {y_train.size} train / {y_test.size} {args.eval}, "
-        f"epochs={args.epochs}, seeds={args.seeds}",
+        f"epochs={args.epochs} ({args.schedule}), seeds={args.seeds}",
         flush=True,
     )
     for noise in args.noise:
@@ -186,7 +196,14 @@ def main(argv=None):
                         strategy, difficulty, y_fit, ratio, random_state=seed, **params
                     ).indices
                     acc = train_and_test(
-                        X_train[picked], y_fit[picked], X_test, y_test, n_classes, args, seed
+                        X_train[picked],
+                        y_fit[picked],
+                        X_test,
+                        y_test,
+                        n_classes,
+                        args,
+                        seed,
+                        n_full=y_fit.size,
                     )
                     rows.append(dict(noise=noise, seed=seed, method=name, ratio=ratio, acc=acc))
                     print(f"  {name:24s} ratio={ratio} acc={acc:.4f}", flush=True)

@@ -4,7 +4,7 @@ Score every training sample with skorch-wrapped networks, keep a smaller subset
 (the coreset) that trains almost as well as the full data.
 """
 
-from .scorers import BaseScorer, SIMScorer, TrainingDynamicsScorer
+from .scorers import BaseScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
 from .selection import CoresetSelector
 
 __version__ = "0.1.0.dev0"
@@ -14,5 +14,6 @@ __all__ = [
     "CoresetSelector",
     "SIMScorer",
     "TrainingDynamicsScorer",
+    "UnseenScorer",
     "__version__",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
@@ -17,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d, validate_data
 
 from .metrics import combine_difficulties
-from .sampling import STRATEGIES, select
+from .sampling import STRATEGIES, coreset_size, select, sims_density
 from .scorers import SIMScorer
 
 __all__ = ["CoresetSelector"]
@@ -81,6 +82,34 @@ def _rows(data, indices):
     return np.asarray(data)[indices] if not hasattr(data, "shape") else data[indices]
 
 
+def _split_budget(n_keep, n_steps):
+    """Split ``n_keep`` into ``n_steps`` sizes differing by at most one, larger first."""
+    sizes = np.full(n_steps, n_keep // n_steps)
+    sizes[: n_keep % n_steps] += 1
+    return sizes
+
+
+def _sims_density_at(pruning_ratio, params):
+    """SIMS density parameters whose mean is fixed at its value for ``pruning_ratio``.
+
+    The density's mean moves with the pruning ratio passed to the rule; an
+    incremental step passes its own budget's ratio, so pinning the mean
+    (``mean_start = mean_end``) keeps every step on the density of the
+    overall pruning ratio.
+    """
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(sims_density).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    density = {**defaults, **params}
+    mean = (
+        density["mean_start"]
+        + (density["mean_end"] - density["mean_start"]) * float(pruning_ratio) ** density["gamma"]
+    )
+    return {**density, "mean_start": mean, "mean_end": mean}
+
+
 class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     """Select a coreset from per-sample difficulties; a sampler and a meta-estimator.
 
@@ -104,6 +133,20 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     strategy : str, default="sims"
         Selection rule, one of :data:`skprune.sampling.STRATEGIES`; ``"sims"``
         is SIM's ratio-adaptive importance sampling and accepts any scorer.
+    n_steps : int, default=1
+        Number of selection steps. 1 selects the whole coreset from the
+        scorer's difficulties. ``n_steps > 1`` runs incremental selection
+        (UNSEEN's multi-step selection): the budget is split into ``n_steps``
+        parts differing by at most one sample; step 1 selects the first part
+        from the scorer fitted on all the data, and every later step fits a
+        fresh clone of the scorer on the coreset selected so far, scores the
+        samples not yet selected with its ``score_samples`` and adds the next
+        part from them with the same ``strategy``. Needs a single scorer with
+        ``score_samples``, and a first part holding every class with as many
+        samples as the scorer needs (raise ``min_per_class`` if not). With
+        ``"sims"``, every step samples from the density of the overall
+        ``pruning_ratio``. The per-class floor ``min_per_class`` applies to
+        step 1; ``class_balance`` to every step, over the remaining samples.
     estimator : estimator or None, default=None
         Fitted on the coreset (a clone) when given.
     class_balance : {"global", "hybrid", "proportional"} or float, default="hybrid"
@@ -127,14 +170,24 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     scores_ : ndarray of shape (n_samples,)
-        Combined difficulty of every training sample (higher = harder).
+        Combined difficulty of every training sample (higher = harder), from
+        the scorer(s) fitted on all the data (step 1 when ``n_steps > 1``).
     sample_indices_ : ndarray of int
         Indices of the kept samples, sorted.
     sample_weight_ : ndarray of shape (n_kept,)
         Importance weights ``1 / (n · π_i)`` of the kept samples normalized to
-        mean 1 for random rules (π = inclusion probability); ones otherwise.
+        mean 1 for random rules (π = inclusion probability); ones otherwise,
+        and always ones when ``n_steps > 1``: each step draws from the samples
+        the earlier steps left, with scores that depend on what they drew, so
+        a sample's overall inclusion probability is not defined.
     inclusion_probabilities_ : ndarray of shape (n_samples,) or None
-        Inclusion probability of every sample for random rules.
+        Inclusion probability of every sample for random rules with
+        ``n_steps=1``; None otherwise.
+    step_sizes_ : ndarray of shape (n_steps,)
+        Number of samples added at each step (sums to the coreset size).
+    sample_steps_ : ndarray of shape (n_kept,)
+        Step (1-based) at which each kept sample, in ``sample_indices_`` order,
+        was added.
     scorers_ : list of (str, scorer)
         The fitted scorers.
     sampling_strategy_ : dict
@@ -165,6 +218,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         "scorer": [None, list, HasMethods(["fit"])],
         "pruning_ratio": [Interval(Real, 0, 1, closed="left")],
         "strategy": [StrOptions(set(STRATEGIES))],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
         "estimator": [None, HasMethods(["fit"])],
         "class_balance": [
             StrOptions({"global", "hybrid", "proportional"}),
@@ -185,6 +239,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         *,
         pruning_ratio=0.5,
         strategy="sims",
+        n_steps=1,
         estimator=None,
         class_balance="hybrid",
         min_per_class=1,
@@ -198,6 +253,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         self.scorer = scorer
         self.pruning_ratio = pruning_ratio
         self.strategy = strategy
+        self.n_steps = n_steps
         self.estimator = estimator
         self.class_balance = class_balance
         self.min_per_class = min_per_class
@@ -278,6 +334,9 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         named = self._named_scorers()
+        if self.n_steps > 1:
+            # Fail before any network is trained.
+            self._check_incremental(named, y_codes)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(named))
         fit_scorer = check_memory(self.memory).cache(_fit_scorer)
         self.scorers_ = []
@@ -291,34 +350,143 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             self.scores_ = combine_difficulties(difficulties, weights=self.scorer_weights)
 
-        selection = select(
-            self.strategy,
-            self.scores_,
-            y_codes,
-            self.pruning_ratio,
-            class_balance=self.class_balance,
-            min_per_class=self.min_per_class,
-            random_state=rng,
-            **(self.strategy_params or {}),
-        )
-        self.sample_indices_ = selection.indices
-        self.inclusion_probabilities_ = selection.probabilities
-        if selection.probabilities is None:
-            self.sample_weight_ = np.ones(selection.indices.size)
+        if self.n_steps == 1:
+            selection = select(
+                self.strategy,
+                self.scores_,
+                y_codes,
+                self.pruning_ratio,
+                class_balance=self.class_balance,
+                min_per_class=self.min_per_class,
+                random_state=rng,
+                **(self.strategy_params or {}),
+            )
+            self.sample_indices_ = selection.indices
+            self.inclusion_probabilities_ = selection.probabilities
+            if selection.probabilities is None:
+                self.sample_weight_ = np.ones(selection.indices.size)
+            else:
+                weights = 1.0 / selection.probabilities[selection.indices]
+                self.sample_weight_ = weights / weights.mean()
+            self.step_sizes_ = np.array([selection.indices.size])
+            self.sample_steps_ = np.ones(selection.indices.size, dtype=np.intp)
         else:
-            weights = 1.0 / selection.probabilities[selection.indices]
-            self.sample_weight_ = weights / weights.mean()
-        kept_codes = np.bincount(y_codes[selection.indices], minlength=self.classes_.size)
+            self._select_incremental(X_checked, y, y_codes, named[0][1], rng, fit_scorer)
+        kept_codes = np.bincount(y_codes[self.sample_indices_], minlength=self.classes_.size)
         self.sampling_strategy_ = dict(
             zip(self.classes_.tolist(), kept_codes.tolist(), strict=True)
         )
         self.n_samples_in_ = y.shape[0]
         if self.verbose:
             print(
-                f"[CoresetSelector] kept {selection.indices.size} of {y.shape[0]} samples "
+                f"[CoresetSelector] kept {self.sample_indices_.size} of {y.shape[0]} samples "
                 f"(pruning_ratio={self.pruning_ratio}, strategy={self.strategy!r})"
             )
         return one_hot
+
+    # --- incremental (multi-step) selection --------------------------------------
+
+    def _check_incremental(self, named, y_codes):
+        """Reject settings that incremental selection cannot run with, before any training."""
+        if isinstance(self.scorer, list):
+            raise ValueError(
+                f"n_steps={self.n_steps} needs a single scorer, got a list of "
+                f"{len(named)}: every step refits the scorer on the coreset so far. Pass one "
+                "scorer, or use n_steps=1 to combine several."
+            )
+        name, scorer = named[0]
+        if not callable(getattr(scorer, "score_samples", None)):
+            raise TypeError(
+                f"n_steps={self.n_steps} needs a scorer with a score_samples(X, y) method to "
+                f"score the samples not yet selected; {type(scorer).__name__} has none. Use a "
+                "skprune scorer or n_steps=1."
+            )
+        n_samples = y_codes.size
+        n_keep = coreset_size(n_samples, self.pruning_ratio)
+        if self.n_steps > n_keep:
+            raise ValueError(
+                f"n_steps={self.n_steps} is more than the {n_keep} samples the coreset keeps "
+                f"(pruning_ratio={self.pruning_ratio}, {n_samples} samples); use "
+                f"n_steps <= {n_keep}"
+            )
+        class_sizes = np.bincount(y_codes)
+        floors = np.minimum(class_sizes, self.min_per_class)
+        if floors.sum() > n_keep:
+            largest = 1.0 - floors.sum() / n_samples
+            raise ValueError(
+                f"pruning_ratio={self.pruning_ratio} keeps {n_keep} of {n_samples} samples, "
+                f"fewer than min_per_class={self.min_per_class} for each of the "
+                f"{class_sizes.size} classes; use pruning_ratio <= {largest:.4g} or a lower "
+                "min_per_class"
+            )
+        first = int(_split_budget(n_keep, self.n_steps)[0])
+        if floors.sum() > first:
+            raise ValueError(
+                f"the first of n_steps={self.n_steps} steps keeps {first} samples, fewer than "
+                f"min_per_class={self.min_per_class} for each of the {class_sizes.size} "
+                "classes; use fewer steps, a lower pruning_ratio or a lower min_per_class"
+            )
+
+    def _select_exactly(self, scores, y_codes, k, rng, min_per_class):
+        """Indices (into ``scores``) of exactly ``k`` samples chosen by ``strategy``."""
+        params = dict(self.strategy_params or {})
+        if self.strategy == "sims":
+            params = _sims_density_at(self.pruning_ratio, params)
+        # The rules keep round((1 - ratio) * n) samples: this ratio keeps exactly k.
+        selection = select(
+            self.strategy,
+            scores,
+            y_codes,
+            1.0 - k / scores.size,
+            class_balance=self.class_balance,
+            min_per_class=min_per_class,
+            random_state=rng,
+            **params,
+        )
+        return selection.indices
+
+    def _select_incremental(self, X, y, y_codes, scorer, rng, fit_scorer):
+        """UNSEEN's multi-step selection; sets the selection attributes."""
+        n_samples = y_codes.size
+        n_keep = coreset_size(n_samples, self.pruning_ratio)
+        sizes = _split_budget(n_keep, self.n_steps)
+        needed = max(1, int(getattr(scorer, "_min_class_size", 1)))
+        # Step 1: the scores of the scorer fitted on all the data; the class floors hold here.
+        step_of = np.zeros(n_samples, dtype=np.intp)
+        step_of[self._select_exactly(self.scores_, y_codes, sizes[0], rng, self.min_per_class)] = 1
+        self._report_step(1, sizes, step_of)
+        for step in range(2, self.n_steps + 1):
+            coreset = np.flatnonzero(step_of)
+            remaining = np.flatnonzero(step_of == 0)
+            counts = np.bincount(y_codes[coreset], minlength=self.classes_.size)
+            short = self.classes_[counts < needed]
+            if short.size:
+                raise ValueError(
+                    f"step {step} of n_steps={self.n_steps} fits {type(scorer).__name__} on the "
+                    f"{coreset.size} samples selected so far, which needs at least {needed} "
+                    f"samples of every class; classes {short.tolist()} have fewer. Raise "
+                    f"min_per_class to {needed} or more, lower n_steps or lower pruning_ratio."
+                )
+            seed = rng.randint(np.iinfo(np.int32).max)
+            fitted = fit_scorer(self._configured(scorer, seed), X[coreset], y[coreset])
+            scores = np.asarray(fitted.score_samples(X[remaining], y[remaining]), dtype=float)
+            # Later steps only add: the floors were met at step 1, so none is imposed again.
+            picked = self._select_exactly(scores, y_codes[remaining], sizes[step - 1], rng, 0)
+            step_of[remaining[picked]] = step
+            self._report_step(step, sizes, step_of)
+        self.sample_indices_ = np.flatnonzero(step_of)
+        self.sample_steps_ = step_of[self.sample_indices_]
+        self.step_sizes_ = sizes
+        # Inclusion probabilities are not defined across steps (see sample_weight_).
+        self.inclusion_probabilities_ = None
+        self.sample_weight_ = np.ones(self.sample_indices_.size)
+
+    def _report_step(self, step, sizes, step_of):
+        if self.verbose:
+            print(
+                f"[CoresetSelector] step {step}/{self.n_steps}: added {sizes[step - 1]} "
+                f"samples, {np.count_nonzero(step_of)} of {int(sizes.sum())} selected"
+            )
 
     def fit(self, X, y):
         """Score and select the coreset; fit a clone of ``estimator`` on it if set.

@@ -8,6 +8,12 @@ from skorch import NeuralNetClassifier
 from skprune.nets import MLP
 
 
+def pytest_configure(config):
+    # The suite runs many tiny fits: one intra-op thread avoids oversubscribing
+    # the cores when other processes (joblib workers, CI neighbours) share them.
+    torch.set_num_threads(1)
+
+
 def _tiny_net(n_features, n_classes, *, max_epochs=15, **params):
     settings = dict(
         module__n_features=n_features,

@@ -3,5 +3,12 @@
 from ._base import BaseScorer
 from .dynamics import DYNAMICS_METRICS, TrainingDynamicsScorer
 from .sim import SIMScorer
+from .unseen import UnseenScorer
 
-__all__ = ["BaseScorer", "SIMScorer", "TrainingDynamicsScorer", "DYNAMICS_METRICS"]
+__all__ = [
+    "BaseScorer",
+    "SIMScorer",
+    "TrainingDynamicsScorer",
+    "UnseenScorer",
+    "DYNAMICS_METRICS",
+]

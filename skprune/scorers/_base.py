@@ -74,8 +74,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         if too_small.size:
             raise ValueError(
                 f"{type(self).__name__} needs at least {self._min_class_size} samples per class; "
-                f"classes {too_small.tolist()} have fewer ({counts.min()} at least). Collect more "
-                "samples of those classes or drop them."
+                f"classes {too_small.tolist()} have fewer (the smallest has {counts.min()}). "
+                f"{self._class_size_advice()}"
             )
         return np.ascontiguousarray(X), y_codes
 
@@ -96,6 +96,10 @@ class BaseScorer(TransformerMixin, BaseEstimator):
                 f"{self.classes_.tolist()}"
             )
         return np.ascontiguousarray(X), np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _class_size_advice(self):
+        """How to fix too small classes; scorers whose need comes from a parameter override it."""
+        return "Collect more samples of those classes or drop them."
 
     # --- training helpers ----------------------------------------------------
 

@@ -44,6 +44,24 @@ def _recorder(net):
     return dict(net.callbacks_)["skprune_recorder"]
 
 
+def _replayed_logits(net, X):
+    """Logits of ``X`` under every parameter snapshot the net's recorder kept.
+
+    Returns an array of shape (n_epochs, n_samples, n_classes); the net's
+    final parameters are restored afterwards, also on error.
+    """
+    recorder = _recorder(net)
+    final_state = {k: v.clone() for k, v in net.module_.state_dict().items()}
+    logits = []
+    try:
+        for state in recorder.params_:
+            net.module_.load_state_dict(state)
+            logits.append(infer(net, X).logits)
+    finally:
+        net.module_.load_state_dict(final_state)
+    return np.stack(logits)
+
+
 class TrainingDynamicsScorer(BaseScorer):
     """Classic per-sample difficulty scores from the training of a network.
 
@@ -181,16 +199,7 @@ class TrainingDynamicsScorer(BaseScorer):
         if y is None:
             y = np.mean([infer(net, X).proba for net in self.nets_], axis=0).argmax(axis=1)
         for net in self.nets_:
-            recorder = _recorder(net)
-            final_state = {k: v.clone() for k, v in net.module_.state_dict().items()}
-            logits = []
-            try:
-                for state in recorder.params_:
-                    net.module_.load_state_dict(state)
-                    logits.append(infer(net, X).logits)
-            finally:
-                net.module_.load_state_dict(final_state)
-            per_model.append(trajectory_difficulty(self.metric, np.stack(logits), y))
+            per_model.append(trajectory_difficulty(self.metric, _replayed_logits(net, X), y))
         return np.mean(per_model, axis=0)
 
     def _components(self, X, y):

@@ -14,6 +14,17 @@ from ._base import BaseScorer, _fit_seeded
 __all__ = ["SIMScorer"]
 
 
+def _mean_quantile(references, values):
+    """Per-model quantiles of ``values`` on the training ``references``, averaged over models."""
+    return np.mean(
+        [
+            metrics.empirical_quantile(reference, value)
+            for reference, value in zip(references, values, strict=True)
+        ],
+        axis=0,
+    )
+
+
 class SIMScorer(BaseScorer):
     """The SIM score of Grosz et al. (ICPR 2024): separability, integrity, model certainty.
 
@@ -48,8 +59,12 @@ class SIMScorer(BaseScorer):
         Distance between embeddings and prototypes.
     combination : {"product", "mean"}, default="product"
         How the normalized terms are combined.
-    integrity_weight, certainty_weight : float, default=0.5, 1.0
-        Exponents (product) or weights (mean) of the integrity and certainty terms.
+    integrity_weight, certainty_weight : float, default=0.1, 1.0
+        Exponents (product) or weights (mean) of the integrity and certainty
+        terms. Our development benchmark (Fashion-MNIST, 20% label noise) found
+        integrity uninformative about mislabeling (ROC-AUC 0.52 alone) and
+        diluting separability at weight 0.5 (SIM AUC 0.945 vs 0.975 at 0.1);
+        certainty is neutral there.
     device : {"auto", "cpu", "cuda"}, default="auto"
     n_jobs : int or None, default=None
         Scoring networks trained in parallel through joblib.
@@ -110,7 +125,7 @@ class SIMScorer(BaseScorer):
         max_epochs=None,
         distance="cosine",
         combination="product",
-        integrity_weight=0.5,
+        integrity_weight=0.1,
         certainty_weight=1.0,
         device="auto",
         n_jobs=None,
@@ -157,24 +172,8 @@ class SIMScorer(BaseScorer):
         }
 
     def _combine(self, raw, outputs):
-        separability = np.mean(
-            [
-                metrics.empirical_quantile(reference, values)
-                for reference, values in zip(
-                    self._separability_reference, raw["separability"], strict=True
-                )
-            ],
-            axis=0,
-        )
-        integrity = np.mean(
-            [
-                metrics.empirical_quantile(reference, values)
-                for reference, values in zip(
-                    self._integrity_reference, raw["integrity"], strict=True
-                )
-            ],
-            axis=0,
-        )
+        separability = _mean_quantile(self._separability_reference, raw["separability"])
+        integrity = _mean_quantile(self._integrity_reference, raw["integrity"])
         certainty = metrics.model_certainty(np.stack([out.proba for out in outputs]))
         if self.combination == "product":
             sim = separability * integrity**self.integrity_weight * certainty**self.certainty_weight

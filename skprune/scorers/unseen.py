@@ -1,0 +1,272 @@
+"""UnseenScorer: difficulties from models that never saw the sample (UNSEEN, cross-fitted)."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..nets import infer
+from ..recording import OutputRecorder
+from ._base import BaseScorer, _fit_seeded
+from .dynamics import (
+    _TRAJECTORY_METRICS,
+    DYNAMICS_METRICS,
+    _recorder,
+    _replayed_logits,
+    snapshot_difficulty,
+    trajectory_difficulty,
+)
+
+__all__ = ["UnseenScorer"]
+
+
+class UnseenScorer(BaseScorer):
+    """Cross-fitted difficulty: every sample is scored by models that never trained on it.
+
+    Following UNSEEN (Xu et al., AAAI 2026), the training set is split at
+    random into ``n_subsets`` (K) subsets; a network trained on subset ``k``
+    scores the samples of the K − 1 other subsets with any base metric of
+    :class:`~skprune.TrainingDynamicsScorer`. Scores computed by a model on its
+    own training samples crowd together once it fits them; scores from unseen
+    samples keep spreading. Every sample gets K − 1 such scores.
+
+    The paper states the random partition and the unseen scoring; the
+    stratification of the subsets by class and the plain average of the K − 1
+    scores are this project's choices.
+
+    .. note::
+        :meth:`fit_transform` returns the **cross-fitted** scores (each training
+        sample scored only by the K − 1 models that did not see it), while
+        :meth:`transform` scores its input with **all** K models. So, as with
+        scikit-learn's ``TargetEncoder``, ``fit(X, y).transform(X)`` is not
+        ``fit_transform(X, y)``: it mixes in the model that trained on each
+        sample. Use ``scores_`` / :meth:`fit_transform` for the training set.
+
+    Parameters
+    ----------
+    metric : str, default="entropy"
+        Base metric, one of :data:`skprune.scorers.DYNAMICS_METRICS`. Snapshot
+        metrics (``"el2n"``, ``"grand"``, ``"entropy"``, ``"margin"``,
+        ``"least_confidence"``) are read from each final model's outputs on its
+        held-out samples; trajectory metrics (``"forgetting"``, ``"aum"``) from
+        its outputs on the held-out samples after every epoch.
+    n_subsets : int, default=3
+        Number of subsets K (at least 2). Each model trains on about n / K
+        samples, so K trainings cost about one training on all the data.
+        Every class needs at least K samples.
+    estimator : skorch.NeuralNetClassifier or None, default=None
+        The scoring network; cloned once per subset and trained with
+        ``train_split=None``. None builds :func:`skprune.nets.make_default_net`
+        for the shape of ``X``.
+    max_epochs : int or None, default=None
+        Training epochs of each model; None keeps the estimator's (10 for the
+        default net).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Device of the default net; a user's net keeps its own unless set here.
+    n_jobs : int or None, default=None
+        The K models are trained in parallel through joblib.
+    random_state : int, RandomState or None, default=None
+        Seeds the partition and the models; an int makes scores reproducible,
+        also with ``n_jobs``.
+    verbose : int, default=0
+        Progress output.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Cross-fitted difficulty of every training sample (higher = harder):
+        the mean of its K − 1 unseen scores.
+    components_ : ndarray of shape (n_samples, 1)
+        The same, as returned by :meth:`fit_transform`.
+    subsets_ : ndarray of shape (n_samples,)
+        Subset id (0 to K − 1) of every training sample: ``nets_[k]`` trained
+        on the samples with ``subsets_ == k`` and scored the others.
+    nets_ : list of skorch.NeuralNetClassifier
+        The K fitted networks, in subset order.
+    classes_ : ndarray
+        Class labels.
+    n_features_in_ : int
+        Number of features (size of axis 1) seen in fit.
+
+    See Also
+    --------
+    skprune.TrainingDynamicsScorer : the same metrics from models that saw the samples.
+    skprune.CoresetSelector : selects a coreset from these scores; its ``n_steps``
+        runs UNSEEN's incremental multi-step selection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from skprune import UnseenScorer
+    >>> X, y = make_classification(120, 6, random_state=0)
+    >>> scorer = UnseenScorer("margin", n_subsets=2, max_epochs=1, random_state=0)
+    >>> scorer.fit_transform(X, y).shape
+    (120, 1)
+    >>> np.bincount(scorer.subsets_)
+    array([60, 60])
+    >>> scorer.get_feature_names_out()
+    array(['unseen_margin'], dtype=object)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseScorer._parameter_constraints,
+        "metric": [StrOptions(set(DYNAMICS_METRICS))],
+        "n_subsets": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        metric="entropy",
+        *,
+        n_subsets=3,
+        estimator=None,
+        max_epochs=None,
+        device="auto",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.metric = metric
+        self.n_subsets = n_subsets
+        self.estimator = estimator
+        self.max_epochs = max_epochs
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def _min_class_size(self):
+        # Stratification puts every class in every subset only if it has K samples.
+        return self.n_subsets
+
+    def _class_size_advice(self):
+        return (
+            f"Every class must appear in each of the n_subsets={self.n_subsets} subsets: "
+            "lower n_subsets or add samples of those classes."
+        )
+
+    # --- fitting ---------------------------------------------------------------
+
+    def _fit(self, X, y):
+        n_subsets = self.n_subsets
+        seeds = self._model_seeds(n_subsets + 1)
+        splitter = StratifiedKFold(n_subsets, shuffle=True, random_state=int(seeds[-1]))
+        # Fold k's test indices are subset k: a stratified partition of all samples.
+        self.subsets_ = np.empty(y.shape[0], dtype=np.intp)
+        for k, (_, members) in enumerate(splitter.split(np.zeros((y.shape[0], 1)), y)):
+            self.subsets_[members] = k
+
+        trajectory = self.metric in _TRAJECTORY_METRICS
+        tasks = []
+        for k, seed in enumerate(seeds[:-1]):
+            inside = self.subsets_ == k
+            callbacks = []
+            if trajectory:
+                # Record the held-out samples after every epoch; the parameter
+                # snapshots let transform replay the trajectory on new data.
+                recorder = OutputRecorder(keep_params=True, X=X[~inside])
+                callbacks = [("skprune_recorder", recorder)]
+            tasks.append((self._make_net(X, callbacks), X[inside], y[inside], seed))
+        if self.verbose:
+            print(
+                f"[UnseenScorer] training {n_subsets} models on stratified subsets of about "
+                f"{y.shape[0] // n_subsets} samples each (metric={self.metric!r})"
+            )
+        self.nets_ = self._parallel(_fit_seeded, tasks)
+
+        total = np.zeros(y.shape[0])
+        for k, net in enumerate(self.nets_):
+            held_out = np.flatnonzero(self.subsets_ != k)
+            total[held_out] += self._held_out_difficulty(net, X[held_out], y[held_out])
+        # Every sample is held out by exactly K - 1 models.
+        self.components_ = (total / (n_subsets - 1)).reshape(-1, 1)
+        self.scores_ = self.components_[:, 0].copy()
+
+    def _held_out_difficulty(self, net, X, y):
+        """Difficulty of the samples ``net`` did not train on, from that net alone."""
+        if self.metric in _TRAJECTORY_METRICS:
+            recorder = _recorder(net)
+            logits = recorder.stacked_logits()
+            # The held-out rows were needed only while training; dropping the
+            # recorder's copy keeps the fitted scorer (and its pickle) small.
+            recorder.X = None
+            return trajectory_difficulty(self.metric, logits, y)
+        out = infer(net, X, embedding=self.metric == "grand")
+        return snapshot_difficulty(self.metric, out.proba, y, out.embedding)
+
+    # --- scoring new samples ---------------------------------------------------
+
+    def _components(self, X, y):
+        # New samples were seen by none of the K models: all of them score.
+        outputs = [infer(net, X, embedding=self.metric == "grand") for net in self.nets_]
+        proba = np.stack([out.proba for out in outputs])
+        if y is None:
+            y = proba.mean(axis=0).argmax(axis=1)
+        if self.metric in _TRAJECTORY_METRICS:
+            difficulty = np.mean(
+                [
+                    trajectory_difficulty(self.metric, _replayed_logits(net, X), y)
+                    for net in self.nets_
+                ],
+                axis=0,
+            )
+        else:
+            embedding = (
+                np.stack([out.embedding for out in outputs]) if self.metric == "grand" else None
+            )
+            # The metrics average per-model values over the leading axis.
+            difficulty = snapshot_difficulty(self.metric, proba, y, embedding)
+        return np.asarray(difficulty, dtype=np.float64).reshape(-1, 1)
+
+    def _component_names(self):
+        return [f"unseen_{self.metric}"]
+
+    # --- public API (documented here for the cross-fitting caveat) --------------
+
+    def fit_transform(self, X, y=None):
+        """Fit and return the cross-fitted score of every training sample.
+
+        .. note::
+            Each sample is scored only by the K − 1 models that did not train on
+            it, so the result differs from ``fit(X, y).transform(X)``, which
+            uses all K models (including the one that saw the sample) and
+            predicted labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        components : ndarray of shape (n_samples, 1)
+            The cross-fitted difficulty, named ``unseen_<metric>``; equals
+            ``scores_``.
+        """
+        return super().fit_transform(X, y)
+
+    def transform(self, X):
+        """Score (new) samples with all K models, averaged; predicted labels stand in for ``y``.
+
+        .. note::
+            Meant for samples outside the training set. On the training set
+            itself ``fit(X, y).transform(X)`` is not ``fit_transform(X, y)``:
+            every training sample was seen by one of the K models. Use
+            :meth:`fit_transform` or ``scores_`` for the training samples, and
+            :meth:`score_samples` when labels are known.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        components : ndarray of shape (n_samples, 1)
+        """
+        return super().transform(X)

@@ -1,0 +1,306 @@
+"""UnseenScorer (cross-fitted scores) and CoresetSelector's incremental multi-step selection."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator
+from skorch.callbacks import Callback
+
+from skprune import CoresetSelector, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from skprune.nets import infer
+from skprune.sampling import coreset_size, sims_density
+from skprune.scorers.dynamics import (
+    _TRAJECTORY_METRICS,
+    _replayed_logits,
+    snapshot_difficulty,
+    trajectory_difficulty,
+)
+from skprune.selection import _sims_density_at
+
+
+class TrainingRows(Callback):
+    """Remembers the input rows of every training batch (which samples a net learned from)."""
+
+    def initialize(self):
+        self.rows_ = []
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if training:
+            self.rows_.append(batch[0].detach().cpu().numpy().copy())
+
+
+def _trained_on(net, X):
+    """Indices of the rows of ``X`` that ``net`` saw in training (rows of X are distinct)."""
+    position = {row.tobytes(): i for i, row in enumerate(X)}
+    rows = np.concatenate(dict(net.callbacks_)["rows"].rows_)
+    return np.unique([position[row.tobytes()] for row in rows])
+
+
+def _per_model(scorer, X, y):
+    """Difficulty of every sample under each of the K nets alone, shape (K, n_samples)."""
+    metric = scorer.metric
+    per_model = []
+    for net in scorer.nets_:
+        if metric in _TRAJECTORY_METRICS:
+            per_model.append(trajectory_difficulty(metric, _replayed_logits(net, X), y))
+        else:
+            out = infer(net, X, embedding=metric == "grand")
+            per_model.append(snapshot_difficulty(metric, out.proba, y, out.embedding))
+    return np.stack(per_model)
+
+
+def _unseen(metric="el2n", **params):
+    return UnseenScorer(metric, **{"max_epochs": 2, "random_state": 0, **params})
+
+
+# --- UnseenScorer --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["el2n", "grand", "margin", "aum"])
+def test_no_sample_is_scored_by_a_model_that_trained_on_it(metric, small_data, tiny_net):
+    X, y = small_data
+    net = tiny_net(8, 4, max_epochs=2, callbacks=[("rows", TrainingRows())])
+    scorer = UnseenScorer(metric, n_subsets=3, estimator=net, random_state=0).fit(X, y)
+    assert len(scorer.nets_) == 3
+    for k, fitted in enumerate(scorer.nets_):
+        np.testing.assert_array_equal(_trained_on(fitted, X), np.flatnonzero(scorer.subsets_ == k))
+    per_model = _per_model(scorer, X, y)
+    unseen = scorer.subsets_[None, :] != np.arange(3)[:, None]  # (K, n): model k did not see i
+    assert np.all(unseen.sum(axis=0) == 2)
+    expected = (per_model * unseen).sum(axis=0) / 2
+    np.testing.assert_allclose(scorer.scores_, expected, rtol=1e-5, atol=1e-6)
+    # The check can tell: averaging in the model that saw the sample gives other scores.
+    assert not np.allclose(scorer.scores_, per_model.mean(axis=0), rtol=1e-3)
+    np.testing.assert_array_equal(scorer.components_[:, 0], scorer.scores_)
+    assert list(scorer.get_feature_names_out()) == [f"unseen_{metric}"]
+
+
+@pytest.mark.parametrize("n_subsets", [2, 3, 5])
+def test_subsets_partition_the_data_and_are_stratified(n_subsets, small_data):
+    X, y = small_data
+    y = y.copy()
+    y[:7] = 4  # a small, odd-sized class
+    scorer = _unseen(n_subsets=n_subsets, max_epochs=1).fit(X, y)
+    assert scorer.subsets_.shape == (X.shape[0],)
+    assert set(np.unique(scorer.subsets_)) == set(range(n_subsets))
+    for label in np.unique(y):
+        per_subset = np.bincount(scorer.subsets_[y == label], minlength=n_subsets)
+        assert per_subset.max() - per_subset.min() <= 1, (label, per_subset)
+
+
+def test_same_seed_same_scores_also_with_n_jobs(small_data):
+    X, y = small_data
+    serial = _unseen("aum", n_jobs=1).fit(X, y)
+    parallel = _unseen("aum", n_jobs=2).fit(X, y)
+    again = _unseen("aum", n_jobs=1).fit(X, y)
+    np.testing.assert_array_equal(serial.subsets_, parallel.subsets_)
+    np.testing.assert_array_equal(serial.scores_, parallel.scores_)
+    np.testing.assert_array_equal(serial.scores_, again.scores_)
+    other = _unseen("aum", n_jobs=1, random_state=1).fit(X, y)
+    assert not np.array_equal(serial.subsets_, other.subsets_)
+    assert not np.allclose(serial.scores_, other.scores_)
+
+
+def test_a_class_smaller_than_n_subsets_is_named(small_data):
+    X, y = small_data
+    labels = np.array(["a", "b", "c", "d"], dtype=object)[y]
+    labels[:2] = "rare"
+    with pytest.raises(ValueError, match=r"\['rare'\].*lower n_subsets or add samples"):
+        _unseen(n_subsets=3).fit(X, labels)
+    assert _unseen(n_subsets=2, max_epochs=1).fit(X, labels).scores_.shape == (X.shape[0],)
+
+
+@pytest.mark.parametrize("params", [{"n_subsets": 1}, {"metric": "elephant"}])
+def test_bad_parameters_are_named(params, small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match=next(iter(params))):
+        _unseen().set_params(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("metric", ["el2n", "aum"])
+def test_mislabeled_are_hardest_and_easy_are_easiest(metric, known_difficulty_data, tiny_net):
+    X, y, groups = known_difficulty_data
+    scorer = UnseenScorer(
+        metric, n_subsets=2, estimator=tiny_net(2, 3, max_epochs=20), random_state=0
+    ).fit(X, y)
+    easy, hard, wrong = (scorer.scores_[groups[k]].mean() for k in ("easy", "hard", "mislabeled"))
+    assert easy < hard < wrong, (metric, easy, hard, wrong)
+
+
+@pytest.mark.parametrize("metric", ["el2n", "forgetting"])
+def test_transform_averages_all_models_and_differs_from_fit_transform(metric, small_data):
+    X, y = small_data
+    scorer = _unseen(metric)
+    cross_fitted = scorer.fit_transform(X, y)
+    np.testing.assert_array_equal(cross_fitted[:, 0], scorer.scores_)
+    proba = np.mean([infer(net, X).proba for net in scorer.nets_], axis=0)
+    predicted = proba.argmax(axis=1)
+    np.testing.assert_allclose(
+        scorer.transform(X)[:, 0], _per_model(scorer, X, predicted).mean(axis=0), atol=1e-6
+    )
+    all_models = _per_model(scorer, X, y).mean(axis=0)
+    np.testing.assert_allclose(scorer.score_samples(X, y), all_models, atol=1e-6)
+    assert not np.allclose(all_models, cross_fitted[:, 0], atol=1e-3)
+
+
+def test_pickle_round_trip(small_data):
+    X, y = small_data
+    scorer = _unseen("aum").fit(X, y)
+    loaded = pickle.loads(pickle.dumps(scorer))
+    np.testing.assert_array_equal(loaded.scores_, scorer.scores_)
+    np.testing.assert_allclose(loaded.transform(X[:20]), scorer.transform(X[:20]))
+
+
+# --- incremental multi-step selection -------------------------------------------
+
+
+def _tiny_scorer(metric="el2n", **params):
+    return TrainingDynamicsScorer(metric, max_epochs=1, **params)
+
+
+@pytest.mark.parametrize("strategy", ["sims", "hard", "random"])
+@pytest.mark.parametrize("ratio", [0.3, 0.7, 0.9])
+@pytest.mark.parametrize("n_steps", [2, 3])
+def test_incremental_selection_keeps_the_budget(n_steps, ratio, strategy, small_data):
+    X, y = small_data
+    selector = CoresetSelector(
+        _tiny_scorer(), pruning_ratio=ratio, strategy=strategy, n_steps=n_steps, random_state=0
+    ).fit(X, y)
+    n_keep = coreset_size(X.shape[0], ratio)
+    indices = selector.sample_indices_
+    assert indices.size == n_keep and np.all(np.diff(indices) > 0)
+    sizes = selector.step_sizes_
+    assert sizes.shape == (n_steps,) and sizes.sum() == n_keep and np.ptp(sizes) <= 1
+    # Every kept sample was added at exactly one step, and each step added its share.
+    np.testing.assert_array_equal(
+        np.bincount(selector.sample_steps_, minlength=n_steps + 1)[1:], sizes
+    )
+    first_step = indices[selector.sample_steps_ == 1]
+    assert set(y[first_step]) == set(y)  # the per-class floor holds at step 1
+    np.testing.assert_array_equal(selector.sample_weight_, np.ones(n_keep))
+    assert selector.inclusion_probabilities_ is None
+    assert selector.scores_.shape == (X.shape[0],)
+
+
+@pytest.mark.parametrize("params", [{}, {"mean_start": 0.8, "gamma": 2.0, "concentration": 6.0}])
+def test_every_sims_step_uses_the_density_of_the_overall_ratio(params):
+    # A step passes its own budget's ratio to the rule; the pinned density must not move with it.
+    u = np.linspace(0.05, 0.95, 7)
+    pinned = _sims_density_at(0.5, params)
+    for step_ratio in (0.0, 0.3, 0.9):
+        np.testing.assert_allclose(
+            sims_density(u, step_ratio, **pinned), sims_density(u, 0.5, **params)
+        )
+
+
+class RowScorer(BaseEstimator):
+    """Difficulty = first feature; records what each fit and each scoring call received."""
+
+    calls = []  # class-level, so that clones share it
+
+    def fit(self, X, y):
+        RowScorer.calls.append(("fit", np.asarray(X).copy()))
+        self.scores_ = np.asarray(X)[:, 0].astype(float)
+        return self
+
+    def score_samples(self, X, y=None):
+        RowScorer.calls.append(("score", np.asarray(X).copy()))
+        return np.asarray(X)[:, 0].astype(float)
+
+
+def test_each_step_refits_on_the_coreset_and_scores_the_rest(small_data):
+    X, y = small_data
+    RowScorer.calls.clear()
+    selector = CoresetSelector(
+        RowScorer(), pruning_ratio=0.7, strategy="hard", class_balance="global", n_steps=3
+    ).fit(X, y)
+    kinds = [kind for kind, _ in RowScorer.calls]
+    assert kinds == ["fit", "fit", "score", "fit", "score"]
+    steps, indices = selector.sample_steps_, selector.sample_indices_
+    np.testing.assert_array_equal(RowScorer.calls[0][1], X)
+    for step, fit_call in ((2, 1), (3, 3)):
+        coreset = indices[steps < step]
+        np.testing.assert_array_equal(RowScorer.calls[fit_call][1], X[coreset])
+        rest = np.setdiff1d(np.arange(X.shape[0]), coreset)
+        np.testing.assert_array_equal(RowScorer.calls[fit_call + 1][1], X[rest])
+    # With the "hard" rule on a fixed score the steps take successive slices of the ranking.
+    ranking = np.argsort(-X[:, 0])
+    for step, start in zip((1, 2, 3), (0, 20, 40), strict=True):
+        np.testing.assert_array_equal(
+            np.sort(indices[steps == step]), np.sort(ranking[start : start + 20])
+        )
+
+
+def test_incremental_selection_is_reproducible(small_data):
+    X, y = small_data
+    params = dict(pruning_ratio=0.6, strategy="sims", n_steps=3)
+    first = CoresetSelector(_tiny_scorer(), random_state=3, **params).fit(X, y)
+    again = CoresetSelector(_tiny_scorer(), random_state=3, **params).fit(X, y)
+    other = CoresetSelector(_tiny_scorer(), random_state=4, **params).fit(X, y)
+    np.testing.assert_array_equal(first.sample_indices_, again.sample_indices_)
+    np.testing.assert_array_equal(first.sample_steps_, again.sample_steps_)
+    assert not np.array_equal(first.sample_indices_, other.sample_indices_)
+
+
+def test_one_step_is_the_plain_selection(small_data):
+    X, y = small_data
+    plain = CoresetSelector(_tiny_scorer(), pruning_ratio=0.5, random_state=0).fit(X, y)
+    one = CoresetSelector(_tiny_scorer(), pruning_ratio=0.5, n_steps=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(plain.sample_indices_, one.sample_indices_)
+    np.testing.assert_array_equal(plain.sample_weight_, one.sample_weight_)
+    np.testing.assert_array_equal(one.step_sizes_, [plain.sample_indices_.size])
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [
+        SIMScorer(n_models=2, max_epochs=1),
+        _tiny_scorer("aum"),
+        UnseenScorer("margin", n_subsets=2, max_epochs=1),
+    ],
+    ids=["sim", "dynamics", "unseen"],
+)
+def test_incremental_selection_with_each_scorer(scorer, small_data):
+    X, y = small_data
+    labels = np.array(["a", "b", "c", "d"])[y]
+    selector = CoresetSelector(
+        scorer, pruning_ratio=0.5, n_steps=2, min_per_class=2, random_state=0
+    ).fit(X, labels)
+    assert selector.sample_indices_.size == 100
+    np.testing.assert_array_equal(selector.step_sizes_, [50, 50])
+    assert set(selector.sampling_strategy_) == {"a", "b", "c", "d"}
+
+
+class NoScoreSamples(BaseEstimator):
+    def fit(self, X, y):
+        self.scores_ = np.zeros(len(y))
+        return self
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        (
+            {"scorer": [("a", _tiny_scorer()), ("b", _tiny_scorer("aum"))]},
+            ValueError,
+            "single scorer",
+        ),
+        ({"scorer": NoScoreSamples()}, TypeError, "score_samples"),
+        ({"n_steps": 0}, ValueError, "n_steps"),
+        ({"pruning_ratio": 0.99, "n_steps": 3}, ValueError, "n_steps <= 2"),
+        ({"pruning_ratio": 0.9, "n_steps": 10}, ValueError, "first of n_steps=10 steps keeps 2"),
+        (
+            # 20 kept in 5 steps: step 1 has one sample per class, a K=2 scorer needs two.
+            {"scorer": UnseenScorer(n_subsets=2, max_epochs=1), "pruning_ratio": 0.9, "n_steps": 5},
+            ValueError,
+            "needs at least 2 samples of every class.*Raise min_per_class",
+        ),
+    ],
+)
+def test_incremental_errors_are_named(params, error, match, small_data):
+    X, y = small_data
+    selector = CoresetSelector(_tiny_scorer(), n_steps=2, random_state=0).set_params(**params)
+    with pytest.raises(error, match=match):
+        selector.fit(X, y)
