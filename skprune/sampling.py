@@ -94,6 +94,21 @@ def coreset_size(n_samples, pruning_ratio):
     return max(1, int(round((1.0 - pruning_ratio) * n_samples)))
 
 
+def _checked_budget(class_sizes, pruning_ratio, min_per_class):
+    """Coreset size, after checking that it holds the per-class floors."""
+    n_samples = int(np.sum(class_sizes))
+    n_keep = coreset_size(n_samples, pruning_ratio)
+    floors = np.minimum(class_sizes, min_per_class)
+    if floors.sum() > n_keep:
+        largest = 1.0 - floors.sum() / n_samples
+        raise ValueError(
+            f"pruning_ratio={pruning_ratio} keeps {n_keep} of {n_samples} samples, fewer than "
+            f"min_per_class={min_per_class} for each of the {len(class_sizes)} classes; use "
+            f"pruning_ratio <= {largest:.4g} or a lower min_per_class"
+        )
+    return n_keep
+
+
 def _largest_remainder(weights, total):
     """Split ``total`` into integers proportional to ``weights``."""
     exact = weights / weights.sum() * total
@@ -291,6 +306,8 @@ def _validate(scores, y, strategy):
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    if y.size == 0:
+        raise ValueError("y is empty: there is nothing to select from")
     if scores is None:
         if strategy != "random":
             raise ValueError(f"strategy {strategy!r} needs scores; only 'random' works without")
@@ -356,16 +373,8 @@ def select(
     if not isinstance(min_per_class, Integral) or min_per_class < 0:
         raise ValueError(f"min_per_class must be a non-negative integer, got {min_per_class!r}")
     n_samples = y.shape[0]
-    n_keep = coreset_size(n_samples, pruning_ratio)
-    classes, y_codes, class_sizes = np.unique(y, return_inverse=True, return_counts=True)
-    floors = np.minimum(class_sizes, min_per_class)
-    if floors.sum() > n_keep:
-        largest = 1.0 - floors.sum() / n_samples
-        raise ValueError(
-            f"pruning_ratio={pruning_ratio} keeps {n_keep} of {n_samples} samples, fewer than "
-            f"min_per_class={min_per_class} for each of the {classes.size} classes; use "
-            f"pruning_ratio <= {largest:.4g} or a lower min_per_class"
-        )
+    _, y_codes, class_sizes = np.unique(y, return_inverse=True, return_counts=True)
+    n_keep = _checked_budget(class_sizes, pruning_ratio, min_per_class)
     rng = _generator(random_state)
     quotas = _class_quotas(class_sizes, n_keep, share, min_per_class)
     if strategy == "sims":

@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d, validate_data
 
 from .metrics import combine_difficulties
-from .sampling import STRATEGIES, coreset_size, select, sims_density
+from .sampling import STRATEGIES, _checked_budget, coreset_size, select, sims_density
 from .scorers import SIMScorer
 
 __all__ = ["CoresetSelector"]
@@ -410,15 +410,8 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 f"n_steps <= {n_keep}"
             )
         class_sizes = np.bincount(y_codes)
+        _checked_budget(class_sizes, self.pruning_ratio, self.min_per_class)
         floors = np.minimum(class_sizes, self.min_per_class)
-        if floors.sum() > n_keep:
-            largest = 1.0 - floors.sum() / n_samples
-            raise ValueError(
-                f"pruning_ratio={self.pruning_ratio} keeps {n_keep} of {n_samples} samples, "
-                f"fewer than min_per_class={self.min_per_class} for each of the "
-                f"{class_sizes.size} classes; use pruning_ratio <= {largest:.4g} or a lower "
-                "min_per_class"
-            )
         first = int(_split_budget(n_keep, self.n_steps)[0])
         if floors.sum() > first:
             raise ValueError(

@@ -441,3 +441,8 @@ def test_empirical_inclusion_frequency_matches_probabilities(strategy, class_bal
     frequency, probabilities = _inclusion_frequency(strategy, class_balance, 0.6, **params)
     # Binomial standard error is at most 0.5 / sqrt(2000) ~ 0.011.
     assert_allclose(frequency, probabilities, atol=0.045)
+
+
+def test_empty_labels_are_named():
+    with pytest.raises(ValueError, match="y is empty"):
+        select("random", None, [], 0.5)
