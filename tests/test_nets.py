@@ -1,0 +1,104 @@
+"""Default nets, cloning a user's net, inference and seeding."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+
+from skprune.nets import (
+    MLP,
+    SmallCNN,
+    infer,
+    last_linear,
+    make_default_net,
+    prepare_net,
+    resolve_device,
+    seeded,
+)
+
+
+@pytest.mark.parametrize(
+    ("shape", "module", "extra"),
+    [
+        ((10, 7), MLP, {"module__n_features": 7}),
+        ((10, 8, 8), SmallCNN, {"module__in_channels": 1}),
+        ((10, 3, 8, 8), SmallCNN, {"module__in_channels": 3}),
+    ],
+)
+def test_default_net_follows_the_input_shape(shape, module, extra):
+    net = make_default_net(np.zeros(shape, dtype=np.float32), 4, device="cpu")
+    assert net.module is module and net.train_split is None
+    assert net.criterion is torch.nn.CrossEntropyLoss
+    for key, value in extra.items():
+        assert getattr(net, key) == value
+
+
+def test_default_net_rejects_other_shapes():
+    with pytest.raises(ValueError, match=r"2-D \(tabular\) or 3-D/4-D"):
+        make_default_net(np.zeros(5), 2)
+
+
+def test_auto_device_is_cpu_without_cuda():
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == "cpu"
+
+
+def test_prepare_net_clones_and_disables_the_split(tiny_net):
+    user = tiny_net(4, 3, max_epochs=7)
+    net = prepare_net(user, np.zeros((5, 4)), 3, max_epochs=2)
+    assert net is not user and net.train_split is None and net.max_epochs == 2
+    assert user.train_split is not None and user.max_epochs == 7
+
+
+def test_prepare_net_rejects_non_skorch_estimators():
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError, match="skorch NeuralNet"):
+        prepare_net(LogisticRegression(), np.zeros((5, 4)), 3)
+
+
+def test_last_linear_is_the_head_and_needs_one():
+    assert last_linear(SmallCNN(1, 5)).out_features == 5
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        last_linear(torch.nn.Sequential(torch.nn.ReLU()))
+
+
+def test_infer_returns_logits_probabilities_and_the_head_input(small_data, tiny_net):
+    X, y = small_data
+    net = tiny_net(8, 4, max_epochs=1).set_params(train_split=None).fit(X, y)
+    out = infer(net, X, embedding=True)
+    assert out.logits.shape == (200, 4) and out.embedding.shape == (200, 32)
+    np.testing.assert_allclose(out.proba.sum(axis=1), 1.0, rtol=1e-5)
+    head = net.module_.head
+    expected = torch.as_tensor(out.embedding) @ head.weight.detach().T + head.bias.detach()
+    np.testing.assert_allclose(out.logits, expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
+class _SoftmaxMLP(torch.nn.Module):
+    """skorch's classic convention: the module returns probabilities, loss is NLL."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Linear(8, 4)
+
+    def forward(self, X):
+        return torch.softmax(self.head(X), dim=-1)
+
+
+def test_infer_reads_probability_outputs_of_nll_nets(small_data):
+    X, y = small_data
+    net = NeuralNetClassifier(_SoftmaxMLP, max_epochs=1, train_split=None, verbose=0).fit(X, y)
+    out = infer(net, X)
+    np.testing.assert_allclose(out.proba, net.predict_proba(X), rtol=1e-4, atol=1e-6)
+
+
+def test_seeded_is_reproducible_and_restores_the_global_rng():
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    with seeded(0):
+        a = torch.rand(3)
+    with seeded(0):
+        b = torch.rand(3)
+    assert torch.equal(a, b)
+    assert torch.equal(torch.rand(1), expected_next)  # caller's stream untouched
