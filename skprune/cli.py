@@ -9,6 +9,12 @@ each pruning ratio with every rule, trains the default MLP on each coreset
     skprune demo --ratios 0.8 --seeds 5
     skprune demo --quick                # smoke test: 1 seed, 3 epochs
 
+``skprune select`` prunes a user's file and writes the coreset::
+
+    skprune select data.npz --scorer sim --pruning-ratio 0.7 -o coreset.npz
+    skprune select data.csv --label-column label --scorer el2n --strategy ccs -o coreset.csv
+    skprune select X.npy --y y.npy --scorer unseen -o coreset.npz
+
 ``python -m skprune`` is the same program.
 """
 
@@ -28,10 +34,20 @@ from tqdm import tqdm
 from . import __version__
 from .datasets import load_digits
 from .nets import make_default_net, seeded
-from .sampling import select
-from .scorers import SIMScorer, TrainingDynamicsScorer
+from .sampling import STRATEGIES, select
+from .scorers import DYNAMICS_METRICS, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from .selection import CoresetSelector
 
-__all__ = ["main", "run_demo", "format_table", "DemoRow", "DEMO_METHODS", "DEMO_SCORERS"]
+__all__ = [
+    "main",
+    "run_demo",
+    "format_table",
+    "read_dataset",
+    "write_coreset",
+    "DemoRow",
+    "DEMO_METHODS",
+    "DEMO_SCORERS",
+]
 
 # Difficulty metrics computed once per run and shared by every rule and ratio:
 # (scorer class, parameters). SIM keeps its own short scoring trainings; the
@@ -242,6 +258,165 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+class InputError(ValueError):
+    """A problem with the user's files or arguments, reported in one line (exit status 2)."""
+
+
+def read_dataset(path, *, y_path=None, label_column=None):
+    """Read ``(X, y)`` from ``.npz`` (arrays ``X`` and ``y``), an ``.npy`` pair or ``.csv``.
+
+    Parameters
+    ----------
+    path : str
+        ``.npz`` holding ``X`` and ``y``; ``.npy`` holding X (then ``y_path`` is
+        required); or ``.csv`` with a header, numeric feature columns and the
+        label column ``label_column``.
+    y_path : str or None
+        ``.npy`` file of labels, for an ``.npy`` X.
+    label_column : str or None
+        Name of the label column of a ``.csv`` file.
+
+    Returns
+    -------
+    X : ndarray
+    y : ndarray
+
+    Raises
+    ------
+    InputError
+        With a one-line message naming the problem.
+    """
+    import os
+
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file")
+    suffix = os.path.splitext(path)[1].lower()
+    try:
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                missing = [name for name in ("X", "y") if name not in data.files]
+                if missing:
+                    raise InputError(
+                        f"{path}: missing array(s) {missing}; the .npz needs arrays named X and y "
+                        f"(found {data.files})"
+                    )
+                X, y = data["X"], data["y"]
+        elif suffix == ".npy":
+            if y_path is None:
+                raise InputError(f"{path}: an .npy X needs its labels: pass --y LABELS.npy")
+            if not os.path.isfile(y_path):
+                raise InputError(f"{y_path}: no such file")
+            X, y = np.load(path, allow_pickle=False), np.load(y_path, allow_pickle=False)
+        elif suffix == ".csv":
+            X, y = _read_csv(path, label_column)
+        else:
+            raise InputError(f"{path}: unsupported file type {suffix!r}; use .npz, .npy or .csv")
+    except (OSError, ValueError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"{path}: cannot read it ({error})") from None
+    if y.ndim != 1:
+        raise InputError(f"labels must be one per sample (1-D), got shape {y.shape}")
+    if X.ndim < 2:
+        raise InputError(f"X must have one row per sample (2-D or more), got shape {X.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise InputError(f"X has {X.shape[0]} samples but y has {y.shape[0]} labels")
+    if not np.issubdtype(X.dtype, np.number):
+        raise InputError(f"X must be numeric, got dtype {X.dtype}")
+    return X.astype(np.float32), y
+
+
+def _read_csv(path, label_column):
+    import csv
+
+    if label_column is None:
+        raise InputError(f"{path}: name the label column with --label-column")
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    if len(rows) < 2:
+        raise InputError(f"{path}: needs a header line and at least one data row")
+    header, body = rows[0], rows[1:]
+    if label_column not in header:
+        raise InputError(f"{path}: no column {label_column!r}; columns are {header}")
+    if any(len(row) != len(header) for row in body):
+        raise InputError(f"{path}: rows have different numbers of fields than the header")
+    label_at = header.index(label_column)
+    y = np.array([row[label_at] for row in body])
+    features = [i for i in range(len(header)) if i != label_at]
+    try:
+        X = np.array([[float(row[i]) for i in features] for row in body])
+    except ValueError as error:
+        raise InputError(f"{path}: feature columns must be numeric ({error})") from None
+    return X, y
+
+
+def write_coreset(path, selector):
+    """Write a fitted selector's coreset as ``.npz`` or ``.csv``.
+
+    The file holds, per kept sample: its row index in the input, its importance
+    weight and its difficulty (``.npz`` also stores every sample's difficulty as
+    ``all_scores``).
+    """
+    import csv
+    import os
+
+    suffix = os.path.splitext(path)[1].lower()
+    indices = selector.sample_indices_
+    if suffix == ".npz":
+        np.savez(
+            path,
+            indices=indices,
+            weights=selector.sample_weight_,
+            scores=selector.scores_[indices],
+            all_scores=selector.scores_,
+        )
+    elif suffix == ".csv":
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["index", "weight", "score"])
+            for index, weight in zip(indices, selector.sample_weight_, strict=True):
+                writer.writerow([int(index), f"{weight:.6g}", f"{selector.scores_[index]:.6g}"])
+    else:
+        raise InputError(f"{path}: unsupported output type {suffix!r}; use .npz or .csv")
+
+
+def _make_scorer(name, epochs):
+    settings = {} if epochs is None else {"max_epochs": epochs}
+    if name == "sim":
+        return SIMScorer(**settings)
+    if name == "unseen":
+        return UnseenScorer("margin", **settings)
+    return TrainingDynamicsScorer(name, **settings)
+
+
+def _select(args):
+    import os
+
+    if os.path.splitext(args.output)[1].lower() not in (".npz", ".csv"):
+        raise InputError(f"{args.output}: unsupported output type; use .npz or .csv")
+    X, y = read_dataset(args.data, y_path=args.y, label_column=args.label_column)
+    selector = CoresetSelector(
+        _make_scorer(args.scorer, args.epochs),
+        pruning_ratio=args.pruning_ratio,
+        strategy=args.strategy,
+        class_balance=args.class_balance,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+        verbose=args.verbose,
+    )
+    try:
+        selector.fit(X, y)
+    except ValueError as error:  # the library's validation messages are one-liners
+        raise InputError(str(error).splitlines()[0]) from None
+    write_coreset(args.output, selector)
+    print(
+        f"kept {selector.sample_indices_.size} of {y.shape[0]} samples "
+        f"(scorer={args.scorer}, strategy={args.strategy}, pruning_ratio={args.pruning_ratio}) "
+        f"-> {args.output}"
+    )
+    return 0
+
+
 def _ratio(text):
     try:
         value = float(text)
@@ -319,6 +494,44 @@ def _parser():
         help="device of the nets (default: cpu, fastest for these tiny nets)",
     )
     demo.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    select_command = commands.add_parser(
+        "select",
+        help="prune a data file and write the coreset",
+        description=(
+            "Score the samples of DATA, keep a coreset and write its row indices, importance "
+            "weights and difficulties to OUT (.npz or .csv)."
+        ),
+    )
+    select_command.add_argument(
+        "data", metavar="DATA", help=".npz (arrays X, y), .npy (with --y) or .csv"
+    )
+    select_command.add_argument("--y", metavar="LABELS.npy", help="labels, when DATA is an .npy X")
+    select_command.add_argument(
+        "--label-column", metavar="NAME", help="label column of a .csv DATA"
+    )
+    select_command.add_argument(
+        "--scorer",
+        choices=["sim", "unseen", *DYNAMICS_METRICS],
+        default="sim",
+        help="difficulty score (default: sim; unseen = UNSEEN margin)",
+    )
+    select_command.add_argument(
+        "--pruning-ratio",
+        type=_ratio,
+        default=0.5,
+        metavar="R",
+        help="fraction of the samples removed (default: 0.5)",
+    )
+    select_command.add_argument("--strategy", choices=STRATEGIES, default="sims")
+    select_command.add_argument(
+        "--class-balance", choices=["global", "hybrid", "proportional"], default="hybrid"
+    )
+    select_command.add_argument("--epochs", type=_positive_int, metavar="E", help="scoring epochs")
+    select_command.add_argument("--n-jobs", type=int, default=None, metavar="N")
+    select_command.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    select_command.add_argument("-v", "--verbose", action="count", default=0)
+    select_command.add_argument("-o", "--output", required=True, metavar="OUT", help=".npz or .csv")
     return parser
 
 
@@ -385,4 +598,10 @@ def main(argv=None):
         # spin-waiting threads run many times slower when another process shares the cores.
         with _torch_threads(1):
             return _demo(args)
+    if args.command == "select":
+        try:
+            return _select(args)
+        except InputError as error:
+            print(f"skprune select: error: {error}", file=sys.stderr)
+            return 2
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse rejects others

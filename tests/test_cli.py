@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from skprune import __version__
@@ -152,3 +153,100 @@ def test_python_m_skprune_bad_argument_exits_with_code_2():
     result = _run_module("demo", "--ratios", "2")
     assert result.returncode == 2
     assert "ratio must be in [0, 1)" in result.stderr
+
+
+# --- skprune select -------------------------------------------------------------------
+
+
+@pytest.fixture
+def select_data(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 5)).astype(np.float32)
+    y = np.repeat(["ant", "bee", "cat"], 30)
+    X[y == "bee"] += 2.0
+    return tmp_path, X, y
+
+
+def _select_args(data, out, *extra):
+    return ["select", str(data), "--scorer", "el2n", "--epochs", "2", "-o", str(out), *extra]
+
+
+def test_select_npz_to_npz(select_data):
+    tmp, X, y = select_data
+    np.savez(tmp / "d.npz", X=X, y=y)
+    assert main(_select_args(tmp / "d.npz", tmp / "core.npz", "--pruning-ratio", "0.7")) == 0
+    with np.load(tmp / "core.npz") as core:
+        assert core["indices"].shape == (27,) and core["weights"].shape == (27,)
+        np.testing.assert_allclose(core["scores"], core["all_scores"][core["indices"]])
+        assert core["all_scores"].shape == (90,)
+
+
+def test_select_npy_pair_and_csv_give_the_same_coreset(select_data):
+    tmp, X, y = select_data
+    np.save(tmp / "X.npy", X)
+    np.save(tmp / "y.npy", y)
+    with open(tmp / "d.csv", "w") as handle:
+        handle.write("a,b,label,c,d,e\n")
+        for row, label in zip(X, y, strict=True):
+            handle.write(",".join([repr(float(v)) for v in row[:2]] + [label]))
+            handle.write("," + ",".join(repr(float(v)) for v in row[2:]) + "\n")
+    assert main(_select_args(tmp / "X.npy", tmp / "a.csv", "--y", str(tmp / "y.npy"))) == 0
+    csv_args = _select_args(tmp / "d.csv", tmp / "b.csv", "--label-column", "label")
+    assert main(csv_args) == 0
+    a = np.loadtxt(tmp / "a.csv", delimiter=",", skiprows=1)
+    b = np.loadtxt(tmp / "b.csv", delimiter=",", skiprows=1)
+    assert a.shape == (45, 3)
+    np.testing.assert_array_equal(a[:, 0], b[:, 0])
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        (lambda t, X, y: None, (), "no such file"),
+        (lambda t, X, y: np.savez(t / "d.npz", X=X), (), r"missing array\(s\) \['y'\]"),
+        (lambda t, X, y: np.save(t / "d.npy", X), (), "needs its labels"),
+        (lambda t, X, y: (t / "d.txt").write_text("1,2\n"), (), "unsupported file type"),
+        (lambda t, X, y: np.savez(t / "d.npz", X=X, y=y[:-1]), (), "90 samples but y has 89"),
+        (lambda t, X, y: np.savez(t / "d.npz", X=X[:, 0], y=y), (), "2-D or more"),
+        (lambda t, X, y: (t / "d.csv").write_text("a,label\n1,x\n2,y\n"), (), "--label-column"),
+        (
+            lambda t, X, y: (t / "d.csv").write_text("a,label\n1,x\n2,y\n"),
+            ("--label-column", "target"),
+            "no column 'target'",
+        ),
+        (
+            lambda t, X, y: (t / "d.csv").write_text("a,label\nfoo,x\n2,y\n"),
+            ("--label-column", "label"),
+            "must be numeric",
+        ),
+        (
+            lambda t, X, y: (t / "d.csv").write_text("a,label\n1,x,3\n2,y\n"),
+            ("--label-column", "label"),
+            "different numbers of fields",
+        ),
+        (
+            lambda t, X, y: np.savez(t / "d.npz", X=np.where(X > 2, np.nan, X), y=y),
+            (),
+            "NaN",
+        ),
+        (lambda t, X, y: (t / "d.npz").write_bytes(b"not a zip"), (), "cannot read it"),
+    ],
+)
+def test_select_bad_files_give_one_line_and_exit_2(select_data, capsys, make, extra, message):
+    tmp, X, y = select_data
+    make(tmp, X, y)
+    data = next((p for p in tmp.iterdir() if p.stem == "d"), tmp / "missing.npz")
+    assert main(_select_args(data, tmp / "core.npz", *extra)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("skprune select: error:")
+    assert re.search(message, err), err
+
+
+def test_select_bad_output_type_and_ratio(select_data, capsys):
+    tmp, X, y = select_data
+    np.savez(tmp / "d.npz", X=X, y=y)
+    assert main(_select_args(tmp / "d.npz", tmp / "core.json")) == 2
+    assert "use .npz or .csv" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(_select_args(tmp / "d.npz", tmp / "core.npz", "--pruning-ratio", "1.5"))
+    assert exit_info.value.code == 2
