@@ -110,6 +110,30 @@ def _sims_density_at(pruning_ratio, params):
     return {**density, "mean_start": mean, "mean_end": mean}
 
 
+def _with_fixed_iterations(scorer, n_fit, n_full):
+    """Scale a step scorer's epochs so it takes as many SGD steps as on all ``n_full`` samples.
+
+    A scorer refitted on a small coreset with its usual epochs would take a
+    fraction of the updates and score with an undertrained net. Scorers
+    without a ``max_epochs`` parameter, or whose epoch count cannot be read,
+    are left as they are.
+    """
+    params = scorer.get_params(deep=False)
+    if "max_epochs" not in params:
+        return scorer
+    epochs = params["max_epochs"]
+    if epochs is None:
+        estimator = params.get("estimator")
+        epochs = (
+            getattr(scorer, "_default_max_epochs", None)
+            if estimator is None
+            else getattr(estimator, "max_epochs", None)
+        )
+    if epochs is None:
+        return scorer
+    return scorer.set_params(max_epochs=int(np.ceil(epochs * n_full / n_fit)))
+
+
 class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     """Select a coreset from per-sample difficulties; a sampler and a meta-estimator.
 
@@ -141,7 +165,10 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         from the scorer fitted on all the data, and every later step fits a
         fresh clone of the scorer on the coreset selected so far, scores the
         samples not yet selected with its ``score_samples`` and adds the next
-        part from them with the same ``strategy``. Needs a single scorer with
+        part from them with the same ``strategy``. A step's scorer trains for
+        as many SGD steps as on all the data (its ``max_epochs`` scaled by
+        ``n_samples / coreset size``), so small coresets are not undertrained;
+        each step then costs about one scoring of the full data. Needs a single scorer with
         ``score_samples``, and a first part holding every class with as many
         samples as the scorer needs (raise ``min_per_class`` if not). With
         ``"sims"``, every step samples from the density of the overall
@@ -461,7 +488,10 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                     f"min_per_class to {needed} or more, lower n_steps or lower pruning_ratio."
                 )
             seed = rng.randint(np.iinfo(np.int32).max)
-            fitted = fit_scorer(self._configured(scorer, seed), X[coreset], y[coreset])
+            step_scorer = _with_fixed_iterations(
+                self._configured(scorer, seed), coreset.size, n_samples
+            )
+            fitted = fit_scorer(step_scorer, X[coreset], y[coreset])
             scores = np.asarray(fitted.score_samples(X[remaining], y[remaining]), dtype=float)
             # Later steps only add: the floors were met at step 1, so none is imposed again.
             picked = self._select_exactly(scores, y_codes[remaining], sizes[step - 1], rng, 0)

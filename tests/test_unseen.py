@@ -304,3 +304,38 @@ def test_incremental_errors_are_named(params, error, match, small_data):
     selector = CoresetSelector(_tiny_scorer(), n_steps=2, random_state=0).set_params(**params)
     with pytest.raises(error, match=match):
         selector.fit(X, y)
+
+
+class EpochRecordingScorer(TrainingDynamicsScorer):
+    """Records the epochs each fit trains for (class-level, so clones share it)."""
+
+    epochs = []
+
+    def _fit(self, X, y):
+        EpochRecordingScorer.epochs.append((X.shape[0], self.max_epochs))
+        super()._fit(X, y)
+
+
+def test_step_scorers_train_for_as_many_steps_as_on_all_data(small_data):
+    X, y = small_data
+    EpochRecordingScorer.epochs.clear()
+    CoresetSelector(
+        EpochRecordingScorer("margin", max_epochs=2),
+        pruning_ratio=0.7,
+        strategy="hard",
+        n_steps=3,
+        min_per_class=3,
+        random_state=0,
+    ).fit(X, y)
+    (n_all, first), *steps = EpochRecordingScorer.epochs
+    assert (n_all, first) == (200, 2)  # step 1: all the data, the scorer's own epochs
+    assert [n for n, _ in steps] == [20, 40]
+    assert [epochs for _, epochs in steps] == [20, 10]  # ceil(2 * 200 / n)
+
+
+def test_default_net_epochs_are_scaled_too():
+    from skprune.selection import _with_fixed_iterations
+
+    scaled = _with_fixed_iterations(UnseenScorer(n_subsets=2), n_fit=50, n_full=200)
+    assert scaled.max_epochs == 40  # the default net's 10 epochs × 200 / 50
+    assert _with_fixed_iterations(RowScorer(), 50, 200).get_params() == {}
