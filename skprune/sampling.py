@@ -26,6 +26,8 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.stats import beta as beta_distribution
 
+from .metrics import rank_normalize
+
 __all__ = [
     "Selection",
     "STRATEGIES",
@@ -118,9 +120,23 @@ def _largest_remainder(weights, total):
     return counts
 
 
-def _class_quotas(class_sizes, n_keep, share, min_per_class):
+def _class_weights(scores, y_codes, class_sizes, class_difficulty):
+    """Class shares of the class-dependent budget: size, tilted towards hard classes.
+
+    A class whose mean difficulty quantile is ``m`` gets ``size · (1 + 2·λ·(m - 0.5))``
+    with ``λ = class_difficulty`` in [0, 1]: at λ = 1 a class of the hardest
+    samples counts double, one of the easiest not at all.
+    """
+    if not class_difficulty:
+        return class_sizes
+    mean_quantile = np.bincount(y_codes, weights=rank_normalize(scores)) / class_sizes
+    return class_sizes * (1.0 + 2.0 * class_difficulty * (mean_quantile - 0.5))
+
+
+def _class_quotas(class_sizes, n_keep, share, min_per_class, weights=None):
+    weights = class_sizes if weights is None else weights
     floors = np.minimum(class_sizes, min_per_class)
-    quotas = np.maximum(_largest_remainder(class_sizes, int(round(share * n_keep))), floors)
+    quotas = np.maximum(_largest_remainder(weights, int(round(share * n_keep))), floors)
     quotas = np.minimum(quotas, class_sizes)
     # Floors can push the class part over the budget: take back from the largest surpluses.
     while quotas.sum() > n_keep:
@@ -330,6 +346,7 @@ def select(
     *,
     class_balance="hybrid",
     min_per_class=1,
+    class_difficulty=0.0,
     random_state=None,
     **params,
 ):
@@ -349,6 +366,12 @@ def select(
         Share of the budget allocated per class (see the module docstring).
     min_per_class : int, default=1
         Per-class floor.
+    class_difficulty : float in [0, 1], default=0.0
+        Tilts the class-dependent share of the budget towards classes with a
+        high mean difficulty (UNSEEN's "prioritize hard classes", our form):
+        a class's share is its size times ``1 + 2·λ·(m - 0.5)``, ``m`` its mean
+        difficulty quantile. 0 keeps shares proportional to class sizes. Acts
+        only on the class-dependent part set by ``class_balance``.
     random_state : int, Generator, RandomState or None
         Seed for the random rules.
     **params
@@ -368,6 +391,8 @@ def select(
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
+    if class_difficulty and scores is None:
+        raise ValueError("class_difficulty needs scores to rank classes by difficulty; got None")
     scores, y = _validate(scores, y, strategy)
     share = _class_share(class_balance)
     if not isinstance(min_per_class, Integral) or min_per_class < 0:
@@ -375,8 +400,11 @@ def select(
     n_samples = y.shape[0]
     _, y_codes, class_sizes = np.unique(y, return_inverse=True, return_counts=True)
     n_keep = _checked_budget(class_sizes, pruning_ratio, min_per_class)
+    if not isinstance(class_difficulty, Real) or not 0.0 <= class_difficulty <= 1.0:
+        raise ValueError(f"class_difficulty must be in [0, 1], got {class_difficulty!r}")
     rng = _generator(random_state)
-    quotas = _class_quotas(class_sizes, n_keep, share, min_per_class)
+    weights = _class_weights(scores, y_codes, class_sizes, class_difficulty)
+    quotas = _class_quotas(class_sizes, n_keep, share, min_per_class, weights)
     if strategy == "sims":
         return Selection(*_select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, params))
     rule = _RULES[strategy]

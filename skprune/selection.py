@@ -180,6 +180,11 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         Share of the budget allocated per class before global selection.
     min_per_class : int, default=1
         No class keeps fewer samples than this (or all it has).
+    class_difficulty : float in [0, 1], default=0.0
+        Off by default. Above 0, classes with a higher mean difficulty get a
+        larger share of the class-dependent budget (see
+        :func:`skprune.sampling.select`); pair it with
+        ``class_balance="proportional"`` for the full effect.
     strategy_params : dict or None, default=None
         Extra parameters of the rule, e.g. ``{"hard_fraction": 0.1}`` for ``"ccs"``.
     scorer_weights : list of float or None, default=None
@@ -252,6 +257,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             Interval(Real, 0, 1, closed="both"),
         ],
         "min_per_class": [Interval(Integral, 0, None, closed="left")],
+        "class_difficulty": [Interval(Real, 0, 1, closed="both")],
         "strategy_params": [None, dict],
         "scorer_weights": [None, "array-like"],
         "memory": [None, str, HasMethods(["cache"])],
@@ -270,6 +276,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         estimator=None,
         class_balance="hybrid",
         min_per_class=1,
+        class_difficulty=0.0,
         strategy_params=None,
         scorer_weights=None,
         memory=None,
@@ -284,6 +291,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         self.estimator = estimator
         self.class_balance = class_balance
         self.min_per_class = min_per_class
+        self.class_difficulty = class_difficulty
         self.strategy_params = strategy_params
         self.scorer_weights = scorer_weights
         self.memory = memory
@@ -385,6 +393,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 self.pruning_ratio,
                 class_balance=self.class_balance,
                 min_per_class=self.min_per_class,
+                class_difficulty=self.class_difficulty,
                 random_state=rng,
                 **(self.strategy_params or {}),
             )
@@ -460,6 +469,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             1.0 - k / scores.size,
             class_balance=self.class_balance,
             min_per_class=min_per_class,
+            class_difficulty=self.class_difficulty,
             random_state=rng,
             **params,
         )

@@ -446,3 +446,39 @@ def test_empirical_inclusion_frequency_matches_probabilities(strategy, class_bal
 def test_empty_labels_are_named():
     with pytest.raises(ValueError, match="y is empty"):
         select("random", None, [], 0.5)
+
+
+# --- class-difficulty-aware budget ------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["random", "hard", "sims"])
+def test_class_difficulty_gives_hard_classes_more(strategy):
+    y = np.repeat([0, 1], 100)
+    scores = np.arange(200.0)  # class 1 holds every harder sample
+    kept = {}
+    for weight in (0.0, 1.0):
+        sel = select(
+            strategy,
+            scores,
+            y,
+            0.5,
+            class_balance="proportional",
+            class_difficulty=weight,
+            random_state=0,
+        )
+        assert sel.indices.size == 100
+        kept[weight] = np.bincount(y[sel.indices], minlength=2)
+    assert kept[0.0].tolist() == [50, 50]
+    # mean quantiles 0.25 / 0.75 → shares 0.5·100 : 1.5·100
+    assert kept[1.0].tolist() == [25, 75]
+
+
+def test_class_difficulty_keeps_floors_and_validates():
+    y = np.repeat([0, 1, 2], [5, 100, 100])
+    scores = np.r_[np.zeros(5), np.linspace(0, 1, 200)]
+    sel = select("hard", scores, y, 0.9, class_balance=1.0, class_difficulty=1.0, min_per_class=2)
+    assert sel.indices.size == 20 and np.bincount(y[sel.indices]).min() >= 2
+    with pytest.raises(ValueError, match="class_difficulty must be in"):
+        select("hard", scores, y, 0.5, class_difficulty=1.5)
+    with pytest.raises(ValueError, match="class_difficulty needs scores"):
+        select("random", None, y, 0.5, class_difficulty=0.5)

@@ -221,3 +221,15 @@ def test_bad_parameters_are_named(params, match, small_data):
 def test_bad_data_is_named(X, y, match):
     with pytest.raises(ValueError, match=match):
         CoresetSelector(_scorer()).fit_resample(X, y)
+
+
+def test_class_difficulty_is_off_by_default_and_moves_class_counts(small_data):
+    X, y = small_data
+    params = dict(pruning_ratio=0.6, strategy="hard", class_balance="proportional")
+    base = CoresetSelector(_scorer(), random_state=0, **params).fit(X, y)
+    tilted = CoresetSelector(_scorer(), random_state=0, class_difficulty=1.0, **params).fit(X, y)
+    assert base.class_difficulty == 0.0
+    np.testing.assert_array_equal(base.scores_, tilted.scores_)
+    assert base.sampling_strategy_ != tilted.sampling_strategy_
+    hardest = max(base.classes_, key=lambda c: base.scores_[y == c].mean())
+    assert tilted.sampling_strategy_[hardest] > base.sampling_strategy_[hardest]
