@@ -4,7 +4,7 @@ Score every training sample with skorch-wrapped networks, keep a smaller subset
 (the coreset) that trains almost as well as the full data.
 """
 
-from .scorers import BaseScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from .scorers import BaseScorer, DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
 from .selection import CoresetSelector
 
 __version__ = "0.1.0.dev0"
@@ -12,6 +12,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "BaseScorer",
     "CoresetSelector",
+    "DiffInScorer",
     "SIMScorer",
     "TrainingDynamicsScorer",
     "UnseenScorer",

@@ -3,6 +3,9 @@
 :class:`OutputRecorder` runs an eval-mode pass over the training set (or any
 fixed data) at chosen epochs and keeps per-sample logits (and optionally
 embeddings and parameter snapshots), indexed by sample position.
+:class:`CheckpointRecorder` keeps parameter checkpoints at evenly spaced
+optimizer steps, with the step number and learning rate, for influence
+estimates such as Diff-In and TracIn.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from skorch.callbacks import Callback
 
 from .nets import infer
 
-__all__ = ["OutputRecorder"]
+__all__ = ["OutputRecorder", "CheckpointRecorder"]
 
 
 class OutputRecorder(Callback):
@@ -99,3 +102,92 @@ class OutputRecorder(Callback):
         if not self.logits_:
             raise ValueError("no epoch was recorded; was the net fitted with this callback?")
         return np.stack(self.logits_).astype(np.float32)
+
+
+class CheckpointRecorder(Callback):
+    """Record parameter checkpoints at evenly spaced optimizer steps of training.
+
+    Training runs ``T = max_epochs × batches per epoch`` steps. The recorder
+    splits them into ``n_checkpoints`` equal intervals and keeps the parameters
+    *before* the step at the middle of each interval (the midpoint rule for a
+    sum over all T steps), together with the global step number and the
+    learning rate of the first parameter group at that step (so learning-rate
+    schedules are honoured).
+
+    Parameters
+    ----------
+    n_checkpoints : int, default=5
+        Number of checkpoints m (at most T).
+
+    Attributes
+    ----------
+    steps_ : list of int
+        0-based global step of every checkpoint.
+    learning_rates_ : list of float
+        Learning rate used by the step taken from each checkpoint.
+    momenta_ : list of float
+        SGD momentum at each checkpoint (0.0 for plain SGD, NaN for optimizers
+        without a ``momentum`` setting, such as Adam).
+    params_ : list of dict
+        CPU copies of the module's ``state_dict`` (parameters and buffers).
+    total_steps_ : int
+        Number of optimizer steps T of the whole training.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.nets import make_default_net
+    >>> from skprune.recording import CheckpointRecorder
+    >>> X = np.random.RandomState(0).randn(64, 4).astype("float32")
+    >>> y = (X[:, 0] > 0).astype("int64")
+    >>> recorder = CheckpointRecorder(n_checkpoints=4)
+    >>> net = make_default_net(X, 2, max_epochs=2, batch_size=16, device="cpu")
+    >>> _ = net.set_params(callbacks=[("checkpoints", recorder)]).fit(X, y)
+    >>> recorder.total_steps_, recorder.steps_
+    (8, [1, 3, 5, 7])
+    """
+
+    def __init__(self, n_checkpoints=5):
+        self.n_checkpoints = n_checkpoints
+
+    def initialize(self):
+        self.steps_ = []
+        self.learning_rates_ = []
+        self.momenta_ = []
+        self.params_ = []
+        self.total_steps_ = 0
+        self._step = 0
+        self._targets = set()
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        n_samples = len(net.get_dataset(X, y))
+        batch_size = net.get_params().get("iterator_train__batch_size", net.batch_size)
+        if batch_size in (None, -1):
+            batch_size = n_samples
+        drop_last = bool(net.get_params().get("iterator_train__drop_last", False))
+        per_epoch = n_samples // batch_size if drop_last else -(-n_samples // batch_size)
+        self.total_steps_ = int(net.max_epochs) * max(per_epoch, 1)
+        if not 1 <= int(self.n_checkpoints) <= self.total_steps_:
+            raise ValueError(
+                f"n_checkpoints must be between 1 and the number of training steps "
+                f"({self.total_steps_} = {net.max_epochs} epochs x {per_epoch} batches), "
+                f"got {self.n_checkpoints}"
+            )
+        m = int(self.n_checkpoints)
+        # Midpoints of m equal intervals of [0, T).
+        self._targets = {int((k + 0.5) * self.total_steps_ / m) for k in range(m)}
+        self._step = 0
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        if self._step in self._targets:
+            group = net.optimizer_.param_groups[0]
+            self.steps_.append(self._step)
+            self.learning_rates_.append(float(group["lr"]))
+            self.momenta_.append(float(group.get("momentum", np.nan)))
+            self.params_.append(
+                {k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()}
+            )
+        self._step += 1

@@ -4,7 +4,13 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skprune import CoresetSelector, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from skprune import (
+    CoresetSelector,
+    DiffInScorer,
+    SIMScorer,
+    TrainingDynamicsScorer,
+    UnseenScorer,
+)
 
 
 def _tiny_scorer(metric):
@@ -17,6 +23,8 @@ ESTIMATORS = [
     _tiny_scorer("forgetting"),
     SIMScorer(n_models=2, max_epochs=2, random_state=0),
     UnseenScorer(n_subsets=2, max_epochs=2, random_state=0),
+    DiffInScorer(n_checkpoints=2, max_epochs=2, random_state=0),
+    DiffInScorer(target="self", n_checkpoints=2, max_epochs=2, random_state=0),
     CoresetSelector(SIMScorer(n_models=2, max_epochs=1), pruning_ratio=0.5, random_state=0),
     CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, random_state=0),
     CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, n_steps=2, random_state=0),
@@ -35,7 +43,17 @@ _CROSS_FITTED = (
 )
 
 
+# Diff-In's second-order term is a float32 finite difference divided by a step of
+# about 1e-3: the last-bit differences of BLAS kernels between batch sizes grow to
+# ~1e-4 relative, above the check's 1e-7 tolerance (test_diffin checks 1e-5 on equal batches).
+_FINITE_DIFFERENCE = (
+    "float32 finite differences amplify batch-size-dependent rounding to ~1e-4 relative"
+)
+
+
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, DiffInScorer):
+        return {"check_methods_subset_invariance": _FINITE_DIFFERENCE}
     if isinstance(estimator, UnseenScorer):
         return {
             "check_transformer_general": _CROSS_FITTED,

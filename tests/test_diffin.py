@@ -1,0 +1,214 @@
+"""DiffInScorer and the CheckpointRecorder behind it."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.metrics import roc_auc_score
+
+from skprune import CoresetSelector, DiffInScorer
+from skprune.datasets import add_label_noise
+from skprune.recording import CheckpointRecorder
+
+
+def _diffin(**params):
+    return DiffInScorer(**{"n_checkpoints": 3, "max_epochs": 3, "random_state": 0, **params})
+
+
+# --- CheckpointRecorder --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_checkpoints, expected", [(1, [7]), (4, [1, 5, 9, 13]), (15, None)])
+def test_checkpoints_sit_at_interval_midpoints(n_checkpoints, expected, small_data, tiny_net):
+    X, y = small_data[0][:160], small_data[1][:160]
+    recorder = CheckpointRecorder(n_checkpoints)
+    # 160 samples / batch 32 = 5 steps per epoch, 3 epochs: T = 15.
+    net = tiny_net(8, 4, max_epochs=3, callbacks=[("ck", recorder)], train_split=None)
+    net.fit(X, y)
+    assert recorder.total_steps_ == 15
+    assert recorder.steps_ == (expected or list(range(15)))
+    assert recorder.learning_rates_ == [0.05] * n_checkpoints
+    assert recorder.momenta_ == [0.9] * n_checkpoints
+    # The first checkpoint of a single-interval run is the state before step 7, not the end.
+    assert not torch.equal(recorder.params_[-1]["head.weight"], net.module_.head.weight.cpu())
+
+
+def test_too_many_checkpoints_is_named(small_data, tiny_net):
+    X, y = small_data
+    net = tiny_net(8, 4, max_epochs=1, batch_size=100, train_split=None)
+    net.set_params(callbacks=[("ck", CheckpointRecorder(3))])
+    with pytest.raises(ValueError, match=r"n_checkpoints must be between 1 and .*2 = 1 epochs"):
+        net.fit(X, y)
+
+
+def test_checkpoints_follow_a_learning_rate_schedule(small_data, tiny_net):
+    from skorch.callbacks import LRScheduler
+
+    X, y = small_data
+    recorder = CheckpointRecorder(3)
+    schedule = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    net = tiny_net(8, 4, max_epochs=3, batch_size=200, train_split=None)
+    net.set_params(callbacks=[("lr", schedule), ("ck", recorder)]).fit(X, y)
+    np.testing.assert_allclose(recorder.learning_rates_, [0.05, 0.025, 0.0125])
+
+
+# --- DiffInScorer ----------------------------------------------------------------------
+
+
+def test_components_and_attributes(small_data):
+    X, y = small_data
+    scorer = _diffin().fit(X, y)
+    assert scorer.components_.shape == (200, 3)
+    np.testing.assert_array_equal(scorer.scores_, scorer.components_[:, 0])
+    np.testing.assert_allclose(
+        scorer.components_[:, 0], scorer.components_[:, 1] + scorer.components_[:, 2]
+    )
+    assert len(scorer.checkpoints_) == len(scorer.directions_) == 3
+    assert scorer.validation_indices_.size == 40
+    assert scorer.n_train_ == 160
+    # The default scoring net uses plain SGD, the optimizer the derivation assumes.
+    assert scorer.net_.optimizer_.param_groups[0]["momentum"] == 0.0
+    assert [c["learning_rate"] for c in scorer.checkpoints_] == [0.1] * 3
+    assert scorer.get_feature_names_out().tolist() == ["influence", "first_order", "second_order"]
+
+
+@pytest.mark.parametrize("variant", ["tracin", "second_order"])
+def test_variants_pick_their_terms(variant, small_data):
+    X, y = small_data
+    full = _diffin().fit(X, y).components_
+    components = _diffin(variant=variant).fit(X, y).components_
+    column = 1 if variant == "tracin" else 2
+    np.testing.assert_allclose(components[:, 0], full[:, column], rtol=1e-6, atol=1e-12)
+    if variant == "tracin":
+        assert not components[:, 2].any()
+
+
+@pytest.fixture(scope="module")
+def noisy_data():
+    """3 separable classes with 15% of the labels flipped at random."""
+    X, y = make_classification(
+        400,
+        8,
+        n_informative=5,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=0,
+    )
+    y_noisy, flipped = add_label_noise(y, 0.15, random_state=0)
+    return X.astype(np.float32), y_noisy, flipped
+
+
+def _plain_sgd_net(tiny_net, n_features, n_classes):
+    return tiny_net(n_features, n_classes, optimizer__momentum=0.0, lr=0.2)
+
+
+def test_validation_influence_is_lower_for_mislabeled(noisy_data, tiny_net):
+    X, y, flipped = noisy_data
+    scorer = _diffin(estimator=_plain_sgd_net(tiny_net, 8, 3), max_epochs=20)
+    scores = scorer.fit(X, y).scores_
+    # Flipped labels hurt the validation loss (negative influence) more than clean ones.
+    assert np.mean(scores[flipped]) < 0 < np.mean(scores[~flipped])
+    assert roc_auc_score(flipped, -scores) > 0.6
+
+
+def test_self_influence_ranks_mislabeled_highest(known_difficulty_data, tiny_net):
+    X, y, groups = known_difficulty_data
+    net = _plain_sgd_net(tiny_net, 2, 3)
+    scorer = _diffin(estimator=net, target="self", max_epochs=15, hessian_batch_size=16)
+    scores = scorer.fit(X, y).scores_
+    assert scorer.validation_indices_.size == 0 and scorer.n_train_ == y.size
+    assert np.mean(scores[groups["mislabeled"]]) > np.mean(scores[groups["hard"]])
+    assert np.mean(scores[groups["hard"]]) > np.mean(scores[groups["easy"]])
+
+
+def test_score_samples_on_training_data_reproduces_the_scores(small_data):
+    X, y = small_data
+    scorer = _diffin().fit(X, y)
+    np.testing.assert_allclose(scorer.score_samples(X, y), scorer.scores_, rtol=1e-5, atol=1e-9)
+    new = scorer.transform(X[:7] + 0.1)
+    assert new.shape == (7, 3) and np.isfinite(new).all()
+
+
+def test_gradient_modes_agree(small_data):
+    X, y = small_data
+    by_jvp = _diffin().fit(X, y).scores_
+    by_vmap = _diffin(gradient_mode="per_sample").fit(X, y).scores_
+    np.testing.assert_allclose(by_jvp, by_vmap, rtol=1e-3, atol=1e-3 * np.abs(by_jvp).max())
+
+
+def test_last_layer_restriction_changes_only_the_parameter_space(small_data):
+    X, y = small_data
+    full = _diffin().fit(X, y)
+    last = _diffin(layers="last").fit(X, y)
+    assert last.directions_[0]["target"].size == 256 * 4 + 4
+    assert full.directions_[0]["target"].size > last.directions_[0]["target"].size
+    # Same net and checkpoints, correlated but different estimates.
+    np.testing.assert_array_equal(full.validation_indices_, last.validation_indices_)
+    assert 0.3 < np.corrcoef(full.scores_, last.scores_)[0, 1] < 1.0
+
+
+def test_same_seed_same_scores_also_with_n_jobs(small_data):
+    X, y = small_data
+    one = _diffin(n_jobs=1).fit(X, y).scores_
+    two = _diffin(n_jobs=2).fit(X, y).scores_
+    np.testing.assert_allclose(one, two, rtol=1e-6, atol=1e-12)
+    other = _diffin(random_state=1).fit(X, y).scores_
+    assert not np.allclose(one, other)
+
+
+def test_momentum_is_corrected_and_adam_warns(small_data, tiny_net):
+    X, y = small_data
+    scorer = _diffin(estimator=tiny_net(8, 4)).fit(X, y)
+    assert scorer.checkpoints_[0]["learning_rate"] == pytest.approx(0.05 / (1 - 0.9))
+    adam = tiny_net(8, 4, optimizer=torch.optim.Adam, lr=0.01)
+    del adam.optimizer__momentum  # Adam takes no momentum argument
+    with pytest.warns(UserWarning, match="only the ranking"):
+        _diffin(estimator=adam).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, y_edit, match",
+    [
+        ({"validation_fraction": 0.01}, None, "validation_fraction=0.01 of 200 samples"),
+        ({}, "singleton", r"at least 2 samples per class.*target='self'"),
+        ({"n_checkpoints": 100}, None, "n_checkpoints must be between 1 and"),
+        ({"variant": "exact"}, None, "variant"),
+    ],
+)
+def test_errors_are_named(params, y_edit, match, small_data):
+    X, y = small_data
+    if y_edit == "singleton":
+        y = y.copy()
+        y[0] = 9
+    with pytest.raises(ValueError, match=match):
+        _diffin(**params).fit(X, y)
+
+
+def test_self_target_accepts_a_class_of_one_sample(small_data):
+    X, y = small_data
+    y = y.copy()
+    y[0] = 9
+    scorer = _diffin(target="self", variant="tracin").fit(X, y)
+    # Self-influence with TracIn is a sum of squared gradient norms: never negative.
+    assert (scorer.scores_ >= 0).all()
+
+
+def test_pickle_round_trip(small_data):
+    X, y = small_data
+    scorer = _diffin().fit(X, y)
+    loaded = pickle.loads(pickle.dumps(scorer))
+    np.testing.assert_allclose(loaded.transform(X[:5]), scorer.transform(X[:5]))
+
+
+def test_cleaning_with_self_influence_drops_mostly_mislabeled(noisy_data, tiny_net):
+    X, y, flipped = noisy_data
+    net = _plain_sgd_net(tiny_net, 8, 3)
+    scorer = _diffin(estimator=net, target="self", max_epochs=10, hessian_batch_size=16)
+    # Self-influence is a difficulty: the easy rule keeps the lowest, dropping the top 10%.
+    selector = CoresetSelector(scorer, pruning_ratio=0.1, strategy="easy", random_state=0)
+    selector.fit(X, y)
+    dropped = np.setdiff1d(np.arange(y.size), selector.sample_indices_)
+    assert flipped[dropped].mean() > 0.8

@@ -1,0 +1,174 @@
+"""The influence formulas of skprune.influence against exact autograd references."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skprune import influence
+from skprune.influence import FunctionalModel
+
+
+@pytest.fixture()
+def tiny_problem():
+    torch.manual_seed(0)
+    # tanh, not ReLU: a finite-difference step that crosses a ReLU kink jumps, while
+    # autograd takes ReLU's second derivative as zero, so the two disagree there by design.
+    module = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3))
+    rng = np.random.default_rng(0)
+
+    def draw(n):
+        return rng.standard_normal((n, 5)).astype(np.float32), rng.integers(0, 3, n)
+
+    X, y = draw(40)
+    X_target, y_target = draw(30)
+    X_hessian, y_hessian = draw(50)
+    return module, (X, y), (X_target, y_target), (X_hessian, y_hessian)
+
+
+def _exact_bracket(model, X, y, X_hessian, y_hessian, dot_with):
+    """Double backprop: ⟨v_z, ∇_θ⟨G_B, G_z⟩⟩ per sample, v_z = dot_with(G_z)."""
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    X_hessian, y_hessian = torch.as_tensor(X_hessian), torch.as_tensor(y_hessian)
+    values = []
+    for i in range(len(y)):
+        theta = model.theta.clone().requires_grad_(True)
+        g_batch = torch.autograd.grad(
+            model.losses(theta, X_hessian, y_hessian).mean(), theta, create_graph=True
+        )[0]
+        g_sample = torch.autograd.grad(
+            model.losses(theta, X[i : i + 1], y[i : i + 1]).sum(), theta, create_graph=True
+        )[0]
+        bracket = torch.autograd.grad(g_batch @ g_sample, theta)[0]
+        values.append(float(dot_with(g_sample.detach()) @ bracket))
+    return np.array(values)
+
+
+def _mean_gradient(model, X, y):
+    theta = model.theta.clone().requires_grad_(True)
+    loss = model.losses(theta, torch.as_tensor(X), torch.as_tensor(y)).mean()
+    return torch.autograd.grad(loss, theta)[0]
+
+
+def _relative_error(estimate, exact):
+    return np.linalg.norm(estimate - exact) / np.linalg.norm(exact)
+
+
+@pytest.mark.parametrize("mode", ["jvp", "per_sample"])
+def test_finite_difference_bracket_matches_double_backprop(mode, tiny_problem):
+    module, (X, y), (X_t, y_t), (X_h, y_h) = tiny_problem
+    model = FunctionalModel(module)
+    first, second = influence.checkpoint_terms(
+        model, X, y, X_target=X_t, y_target=y_t, X_hessian=X_h, y_hessian=y_h, mode=mode
+    )
+    g_target = _mean_gradient(model, X_t, y_t)
+    exact_second = _exact_bracket(model, X, y, X_h, y_h, lambda g_z: g_target)
+    assert _relative_error(second, exact_second) <= 1e-2
+    per_sample = model.per_sample_gradients(model.theta, torch.as_tensor(X), torch.as_tensor(y))
+    np.testing.assert_allclose(first, (per_sample @ g_target).numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_self_terms_match_double_backprop(tiny_problem):
+    module, (X, y), _, (X_h, y_h) = tiny_problem
+    model = FunctionalModel(module)
+    first, second = influence.self_checkpoint_terms(model, X, y, X_hessian=X_h, y_hessian=y_h)
+    exact_second = _exact_bracket(model, X, y, X_h, y_h, lambda g_z: g_z)
+    assert _relative_error(second, exact_second) <= 1e-2
+    per_sample = model.per_sample_gradients(model.theta, torch.as_tensor(X), torch.as_tensor(y))
+    np.testing.assert_allclose(first, (per_sample**2).sum(1).numpy(), rtol=1e-4)
+
+
+def test_jvp_and_per_sample_directional_derivatives_agree(tiny_problem):
+    module, (X, y), _, _ = tiny_problem
+    model = FunctionalModel(module)
+    directions = torch.randn(3, model.theta.numel())
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    by_jvp = model.directional_derivatives(model.theta, X, y, directions, mode="jvp")
+    by_vmap = model.directional_derivatives(model.theta, X, y, directions, mode="per_sample")
+    assert by_jvp.shape == (40, 3)
+    torch.testing.assert_close(by_jvp, by_vmap, rtol=1e-4, atol=1e-5)
+
+
+def test_per_sample_gradients_match_autograd_one_by_one(tiny_problem):
+    module, (X, y), _, _ = tiny_problem
+    model = FunctionalModel(module)
+    batched = model.per_sample_gradients(model.theta, torch.as_tensor(X), torch.as_tensor(y))
+    for i in (0, 17, 39):
+        one = _mean_gradient(model, X[i : i + 1], y[i : i + 1])
+        torch.testing.assert_close(batched[i], one, rtol=1e-5, atol=1e-6)
+
+
+def test_finite_difference_hvp_is_exact_on_a_quadratic():
+    A = torch.tensor([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    vector = torch.tensor([0.3, -2.0, 5.0])
+    hv = influence.finite_difference_hvp(lambda t: A @ t, torch.ones(3), vector)
+    torch.testing.assert_close(hv, A @ vector, rtol=1e-3, atol=1e-3)
+    assert torch.equal(
+        influence.finite_difference_hvp(lambda t: A @ t, torch.ones(3), 0 * vector), torch.zeros(3)
+    )
+
+
+def test_last_layer_restriction_keeps_only_the_head(tiny_problem):
+    module, (X, y), _, _ = tiny_problem
+    full = FunctionalModel(module)
+    head = FunctionalModel(module, layers="last")
+    assert head.names == ["2.weight", "2.bias"]
+    assert head.theta.numel() == 16 * 3 + 3
+    # The head's gradient is the tail of the full gradient.
+    torch.testing.assert_close(_mean_gradient(head, X, y), _mean_gradient(full, X, y)[-51:])
+
+
+def test_probability_outputs_with_nll_give_the_cross_entropy_losses(tiny_problem):
+    module, (X, y), _, _ = tiny_problem
+    logits_model = FunctionalModel(module)
+    probability_module = nn.Sequential(module, nn.Softmax(dim=1))
+    probability_model = FunctionalModel(probability_module, criterion=nn.NLLLoss)
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    torch.testing.assert_close(
+        probability_model.losses(probability_model.theta, X, y),
+        logits_model.losses(logits_model.theta, X, y),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_unsupported_criterion_and_layers_are_named(tiny_problem):
+    module = tiny_problem[0]
+    with pytest.raises(ValueError, match="MSELoss"):
+        FunctionalModel(module, criterion=nn.MSELoss())
+    with pytest.raises(ValueError, match="layers must be 'all' or 'last'"):
+        FunctionalModel(module, layers="first")
+
+
+def test_functional_model_leaves_the_module_untouched(tiny_problem):
+    module, (X, y), (X_t, y_t), (X_h, y_h) = tiny_problem
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    model = FunctionalModel(module)
+    influence.checkpoint_terms(
+        model, X, y, X_target=X_t, y_target=y_t, X_hessian=X_h, y_hessian=y_h
+    )
+    for name, value in module.state_dict().items():
+        assert torch.equal(value, before[name])
+
+
+def test_accumulation_weights_by_step_and_learning_rate():
+    first = np.array([[1.0, 2.0], [3.0, 4.0]])
+    second = np.array([[1.0, 0.0], [0.0, 1.0]])
+    first_order, second_order = influence.accumulate_influence(
+        first, second, steps=[2, 6], learning_rates=[0.1, 0.2], n_train=4, total_steps=8
+    )
+    # T/m = 4; η/N = 0.025 and 0.05.
+    np.testing.assert_allclose(
+        first_order, [4 * (0.025 * 1 + 0.05 * 3), 4 * (0.025 * 2 + 0.05 * 4)]
+    )
+    # −t·η²/(N·m) = −2·0.01/8 and −6·0.04/8.
+    np.testing.assert_allclose(second_order, [-0.0025, -0.03])
+
+
+def test_momentum_rescales_and_adam_warns():
+    np.testing.assert_allclose(
+        influence.effective_learning_rates([0.1, 0.2], [0.5, 0.0]), [0.2, 0.2]
+    )
+    with pytest.warns(UserWarning, match="only the ranking"):
+        rates = influence.effective_learning_rates([0.01], [np.nan])
+    np.testing.assert_allclose(rates, [0.01])
