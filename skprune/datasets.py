@@ -1,8 +1,9 @@
-"""Offline benchmark data and label-noise injection.
+"""Offline benchmark data, label-noise and class-imbalance injection.
 
 Everything here works without a network connection: scikit-learn's digits are
-bundled with scikit-learn, and Fashion-MNIST is read from the files that
-Debian's ``dataset-fashion-mnist`` package installs. Loaders return a
+bundled with scikit-learn, Fashion-MNIST is read from the files that Debian's
+``dataset-fashion-mnist`` package installs, and MNIST-1D is generated on the
+spot by the ``mnist1d`` package. Loaders return a
 :class:`Split` named tuple, so they unpack like
 :func:`sklearn.model_selection.train_test_split`::
 
@@ -15,8 +16,11 @@ Inputs are float32 (what the networks train on), labels int64 (what
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import random
 from collections import namedtuple
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,8 +32,10 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "load_digits",
     "load_fashion_mnist",
+    "load_mnist1d",
     "read_idx",
     "add_label_noise",
+    "make_imbalanced",
 ]
 
 Split = namedtuple("Split", ["X_train", "X_test", "y_train", "y_test"])
@@ -41,6 +47,7 @@ y_train, y_test : ndarray of int64
     Class labels.
 """
 
+#: Names of the 10 Fashion-MNIST classes, indexed by label.
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
     "Trouser",
@@ -280,20 +287,177 @@ def load_fashion_mnist(
     return Split(X_train, X_test, y_train, y_test)
 
 
-def add_label_noise(y, noise_rate, *, random_state=None):
-    """Flip a fraction of the labels, each to a class drawn uniformly from the others.
+def _integer_in(value, low, high):
+    """Whether ``value`` is an integer (not a bool) in [low, high]."""
+    return isinstance(value, Integral) and not isinstance(value, bool) and low <= value <= high
 
-    Symmetric label noise, the usual way to test whether a pruning method
-    finds mislabeled samples: exactly ``round(noise_rate * n_samples)``
-    samples, drawn without replacement, get a label different from their own,
-    drawn uniformly from the other classes present in ``y``.
+
+def load_mnist1d(*, n_samples=5000, test_size=0.2, random_state=42):
+    """Generate MNIST-1D (1-D signals of the 10 digits) and split it into train and test sets.
+
+    MNIST-1D turns ten hand-made 1-D digit templates into 40-point signals by
+    padding, scaling, translation, shearing and correlated plus i.i.d. noise,
+    so that linear models do poorly while small networks do well — a benchmark
+    that trains in seconds on a CPU. The ``mnist1d`` package generates the
+    samples on the spot (nothing is downloaded; install it with
+    ``pip install 'skprune[data]'``). The generator makes ``n_samples // 10``
+    samples of every class, shuffles them and standardizes all values to mean 0
+    and standard deviation 1; the first samples are the training set, the last
+    ``test_size`` of them the test set (the generator's own split, so the
+    defaults give its default 4000 / 1000 data set).
+
+    Parameters
+    ----------
+    n_samples : int, default=5000
+        Total number of samples, a multiple of 10 (the classes are balanced).
+    test_size : float in (0, 1) or int, default=0.2
+        Fraction (rounded up) or number of the samples held out for testing.
+    random_state : int, default=42
+        Seed of the generator, from 0 to 2**32 - 1; 42 is the ``mnist1d``
+        package's default.
+
+    Returns
+    -------
+    Split
+        Named tuple ``(X_train, X_test, y_train, y_test)``; X is float32 of
+        shape ``(n, 40)``, y int64.
+
+    Raises
+    ------
+    ImportError
+        When the ``mnist1d`` package is not installed.
+
+    See Also
+    --------
+    load_digits : 8×8 images, bundled with scikit-learn.
+    load_fashion_mnist : 28×28 images of clothes, read from local files.
+
+    Notes
+    -----
+    The ``mnist1d`` generator draws from NumPy's and Python's global random
+    number generators. This function saves their states, seeds them with
+    ``random_state`` and restores them afterwards, so the caller's random
+    streams are left as they were; do not generate from several threads at
+    once.
+
+    Examples
+    --------
+    >>> from skprune.datasets import load_mnist1d
+    >>> X_train, X_test, y_train, y_test = load_mnist1d(n_samples=500)
+    >>> X_train.shape, X_test.shape, X_train.dtype, y_train.dtype
+    ((400, 40), (100, 40), dtype('float32'), dtype('int64'))
+    >>> sorted(set(y_train.tolist())) == list(range(10))
+    True
+    """
+    if not _integer_in(n_samples, 10, math.inf) or n_samples % 10:
+        raise ValueError(
+            "n_samples must be a positive multiple of 10 (the generator makes as many samples "
+            f"of each of the 10 classes), got {n_samples!r}"
+        )
+    if isinstance(test_size, Real) and not isinstance(test_size, (Integral, bool)):
+        n_test = math.ceil(test_size * n_samples) if 0.0 < test_size < 1.0 else 0
+    else:
+        n_test = test_size if _integer_in(test_size, 1, n_samples - 1) else 0
+    if not 1 <= n_test <= n_samples - 1:
+        raise ValueError(
+            "test_size must be a float in (0, 1) or an integer from 1 to n_samples - 1 = "
+            f"{n_samples - 1} that leaves samples in both sets, got {test_size!r}"
+        )
+    if not _integer_in(random_state, 0, 2**32 - 1):
+        raise ValueError(
+            f"random_state must be an integer from 0 to 2**32 - 1 (the mnist1d generator "
+            f"seeds NumPy's global generator with it), got {random_state!r}"
+        )
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError as error:
+        raise ImportError(
+            "load_mnist1d needs the mnist1d package, which generates the data locally: "
+            "pip install 'skprune[data]' (or pip install mnist1d)"
+        ) from error
+    args = get_dataset_args()
+    args.num_samples, args.train_split, args.seed = int(n_samples), 1.0, int(random_state)
+    # mnist1d seeds and draws from the global generators: put the caller's states back.
+    numpy_state, python_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        # make_dataset only generates; mnist1d's get_dataset would try a download first.
+        data = make_dataset(args)
+    finally:
+        np.random.set_state(numpy_state)  # noqa: NPY002
+        random.setstate(python_state)
+    X, y = data["x"].astype(np.float32), data["y"].astype(np.int64)
+    n_train = n_samples - n_test
+    return Split(X[:n_train], X[n_train:], y[:n_train], y[n_train:])
+
+
+def _check_rate(noise_rate):
+    if (
+        not isinstance(noise_rate, Real)
+        or isinstance(noise_rate, bool)
+        or not 0.0 <= noise_rate < 1.0
+    ):
+        raise ValueError(f"noise_rate must be in [0, 1), got {noise_rate!r}")
+
+
+def _mapping_targets(classes, mapping):
+    """Code of the class each class's flipped samples go to (its own code when unmapped)."""
+    targets = np.arange(classes.size)
+    if mapping is None:
+        return (targets + 1) % classes.size
+    if not isinstance(mapping, Mapping):
+        raise TypeError(
+            "mapping must be None or a dict from a class of y to the class its flipped samples "
+            f"get, got {type(mapping).__name__}"
+        )
+    code_of = {label: code for code, label in enumerate(classes.tolist())}
+    unknown = [label for label in (*mapping.keys(), *mapping.values()) if label not in code_of]
+    if unknown:
+        raise ValueError(
+            f"mapping names labels that are not classes of y: {unknown}; "
+            f"the classes of y are {classes.tolist()}"
+        )
+    for source, target in mapping.items():
+        if code_of[source] == code_of[target]:
+            raise ValueError(
+                f"mapping sends class {source!r} to itself, which flips nothing; "
+                "leave it out of the mapping to keep its labels"
+            )
+        targets[code_of[source]] = code_of[target]
+    return targets
+
+
+def add_label_noise(y, noise_rate, *, kind="symmetric", mapping=None, random_state=None):
+    """Flip a fraction of the labels, to other classes drawn uniformly or set by a mapping.
+
+    Label noise tests whether a pruning method finds mislabeled samples; a
+    flipped label is always different from the true one. Two kinds:
+
+    ``"symmetric"`` (class-independent)
+        Exactly ``round(noise_rate * n_samples)`` samples, drawn without
+        replacement from all samples, get a label drawn uniformly from the
+        other classes present in ``y``.
+    ``"asymmetric"`` (class-dependent)
+        In every class ``c`` that ``mapping`` sends to another class, exactly
+        ``round(noise_rate * n_c)`` of its ``n_c`` samples, drawn without
+        replacement, get the label ``mapping[c]`` — the confusions of real
+        annotators (cat ↔ dog, truck → automobile). Classes the mapping leaves
+        out keep their labels. Without a mapping, every class goes to the next
+        one in sorted order and the last to the first: ``(c + 1) % n_classes``
+        for labels ``0 ... n_classes - 1``.
 
     Parameters
     ----------
     y : array-like of shape (n_samples,)
         Class labels (any values, e.g. strings).
     noise_rate : float in [0, 1)
-        Fraction of labels flipped.
+        Fraction of labels flipped: of all samples (symmetric) or of every
+        mapped class (asymmetric).
+    kind : {"symmetric", "asymmetric"}, default="symmetric"
+        Whether flipped labels are drawn uniformly or set by ``mapping``.
+    mapping : dict or None, default=None
+        Only with ``kind="asymmetric"``: ``{class: class its flipped samples
+        get}``, keys and values among the classes of ``y``; None means the
+        next class, cyclically.
     random_state : int, numpy.random.Generator or None, default=None
         Seed of the draw.
 
@@ -304,6 +468,11 @@ def add_label_noise(y, noise_rate, *, random_state=None):
     flipped : ndarray of bool of shape (n_samples,)
         True for the samples whose label was changed.
 
+    See Also
+    --------
+    make_imbalanced : the other usual corruption of a benchmark, a long-tailed
+        class distribution.
+
     Examples
     --------
     >>> import numpy as np
@@ -312,32 +481,150 @@ def add_label_noise(y, noise_rate, *, random_state=None):
     >>> y_noisy, flipped = add_label_noise(y, 0.25, random_state=0)
     >>> int(flipped.sum()), bool(np.all(y_noisy[flipped] != y[flipped]))
     (3, True)
+
+    Asymmetric noise sends a fraction of every mapped class to its partner:
+
+    >>> y_noisy, flipped = add_label_noise(
+    ...     y, 0.5, kind="asymmetric", mapping={0: 1, 1: 0}, random_state=0
+    ... )
+    >>> y_noisy[flipped].tolist(), int(flipped[y == 2].sum())
+    ([1, 1, 0, 0], 0)
     """
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}")
-    if (
-        not isinstance(noise_rate, Real)
-        or isinstance(noise_rate, bool)
-        or not 0.0 <= noise_rate < 1.0
-    ):
-        raise ValueError(f"noise_rate must be in [0, 1), got {noise_rate!r}")
-    n_flip = int(round(noise_rate * y.shape[0]))
-    flipped = np.zeros(y.shape[0], dtype=bool)
-    if n_flip == 0:
-        return y.copy(), flipped
+    _check_rate(noise_rate)
+    if kind not in ("symmetric", "asymmetric"):
+        raise ValueError(f"kind must be 'symmetric' or 'asymmetric', got {kind!r}")
+    if kind == "symmetric" and mapping is not None:
+        raise ValueError(
+            "mapping sets where flipped labels go, which only kind='asymmetric' uses; "
+            "got kind='symmetric' with a mapping"
+        )
     classes, codes = np.unique(y, return_inverse=True)
-    if classes.size < 2:
+    codes = codes.reshape(-1)
+    n_flip = int(round(noise_rate * y.shape[0]))
+    if classes.size < 2 and (n_flip > 0 if kind == "symmetric" else noise_rate > 0):
         raise ValueError(
             f"flipping labels needs at least 2 classes, got only {classes.tolist()}; "
             "use noise_rate=0 or data with more classes"
         )
+    flipped = np.zeros(y.shape[0], dtype=bool)
+    y_noisy = y.copy()
     rng = np.random.default_rng(random_state)
+    if kind == "asymmetric":
+        targets = _mapping_targets(classes, mapping)
+        for code in np.flatnonzero(targets != np.arange(classes.size)):
+            members = np.flatnonzero(codes == code)
+            chosen = rng.choice(members, size=int(round(noise_rate * members.size)), replace=False)
+            y_noisy[chosen] = classes[targets[code]]
+            flipped[chosen] = True
+        return y_noisy, flipped
+    if n_flip == 0:
+        return y_noisy, flipped
     chosen = rng.choice(y.shape[0], size=n_flip, replace=False)
     # Draw among the n_classes - 1 other codes, then skip over the sample's own code.
     other = rng.integers(0, classes.size - 1, size=n_flip)
     other += other >= codes[chosen]
-    y_noisy = y.copy()
     y_noisy[chosen] = classes[other]
     flipped[chosen] = True
     return y_noisy, flipped
+
+
+def make_imbalanced(X, y, *, imbalance_ratio=10.0, kind="exponential", random_state=None):
+    """Subsample the classes of a data set to a long-tailed class distribution.
+
+    Pruning methods often behave differently on rare classes; this turns a
+    balanced benchmark into an imbalanced one. With ``n_max`` the size of the
+    smallest class of ``y`` and the classes in sorted order ``c = 0 ... C - 1``,
+    class ``c`` keeps a random subset (without replacement) of
+
+    ``"exponential"``
+        ``round(n_max * imbalance_ratio ** (-c / (C - 1)))`` samples: sizes
+        fall geometrically from ``n_max`` for the first class to
+        ``n_max / imbalance_ratio`` for the last;
+    ``"step"``
+        ``n_max`` samples for the first ``C - C // 2`` classes and
+        ``round(n_max / imbalance_ratio)`` for the last ``C // 2``.
+
+    The largest class is thus ``imbalance_ratio`` times the smallest (up to
+    rounding). Relabel the classes to choose which ones become rare.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Inputs; a DataFrame is indexed by position.
+    y : array-like of shape (n_samples,)
+        Class labels, at least 2 classes.
+    imbalance_ratio : float, default=10.0
+        Size of the largest class over the size of the smallest, from 1
+        (every class keeps ``n_max`` samples) to ``n_max`` (the rarest keeps 1).
+    kind : {"exponential", "step"}, default="exponential"
+        Profile of the class sizes.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    X_imbalanced : ndarray or DataFrame
+        The kept rows of ``X``, in their original order.
+    y_imbalanced : ndarray of shape (n_kept,)
+        Their labels.
+    kept : ndarray of int of shape (n_kept,)
+        Sorted indices of the kept rows: ``X_imbalanced`` is ``X[kept]``.
+
+    See Also
+    --------
+    add_label_noise : flip a fraction of the labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.datasets import make_imbalanced
+    >>> X, y = np.zeros((300, 2)), np.repeat([0, 1, 2], 100)
+    >>> X_imb, y_imb, kept = make_imbalanced(X, y, imbalance_ratio=10, random_state=0)
+    >>> np.bincount(y_imb).tolist(), X_imb.shape
+    ([100, 32, 10], (142, 2))
+    >>> np.bincount(make_imbalanced(X, y, imbalance_ratio=4, kind="step")[1]).tolist()
+    [100, 100, 25]
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    if len(X) != y.shape[0]:
+        raise ValueError(f"X and y must have as many samples, got {len(X)} and {y.shape[0]}")
+    if kind not in ("exponential", "step"):
+        raise ValueError(f"kind must be 'exponential' or 'step', got {kind!r}")
+    classes, codes = np.unique(y, return_inverse=True)
+    codes = codes.reshape(-1)
+    if classes.size < 2:
+        raise ValueError(f"an imbalanced subset needs at least 2 classes, got {classes.tolist()}")
+    n_max = int(np.bincount(codes).min())
+    if (
+        not isinstance(imbalance_ratio, Real)
+        or isinstance(imbalance_ratio, bool)
+        or not 1.0 <= imbalance_ratio <= n_max
+    ):
+        raise ValueError(
+            f"imbalance_ratio must be a number from 1 to {n_max} (the size of the smallest "
+            "class of y, so that the rarest class keeps at least one sample), "
+            f"got {imbalance_ratio!r}"
+        )
+    n_classes = classes.size
+    position = np.arange(n_classes)
+    if kind == "exponential":
+        shares = float(imbalance_ratio) ** (-position / (n_classes - 1))
+    else:
+        shares = np.where(position < n_classes - n_classes // 2, 1.0, 1.0 / imbalance_ratio)
+    sizes = np.maximum(np.round(n_max * shares).astype(int), 1)
+    rng = np.random.default_rng(random_state)
+    kept = np.sort(
+        np.concatenate(
+            [
+                rng.choice(np.flatnonzero(codes == code), size=size, replace=False)
+                for code, size in enumerate(sizes)
+            ]
+        )
+    )
+    X_kept = X.iloc[kept] if hasattr(X, "iloc") else np.asarray(X)[kept]
+    return X_kept, y[kept], kept

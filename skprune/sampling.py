@@ -315,6 +315,7 @@ _RULES = {
     "moderate": _rule_moderate,
 }
 # SIMS draws its class-dependent and global parts jointly (see _select_sims).
+#: Names of the selection rules that :func:`select` accepts as ``strategy``.
 STRATEGIES = (*_RULES, "sims")
 
 

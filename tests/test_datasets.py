@@ -1,13 +1,22 @@
-"""Offline loaders, the IDX reader and label-noise injection."""
+"""Offline loaders, the IDX reader, label-noise and class-imbalance injection."""
 
 import gzip
 import os
+import random
 import struct
+import sys
 
 import numpy as np
 import pytest
 
-from skprune.datasets import add_label_noise, load_digits, load_fashion_mnist, read_idx
+from skprune.datasets import (
+    add_label_noise,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist1d,
+    make_imbalanced,
+    read_idx,
+)
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 IDX_CODES = {"u1": 0x08, "i1": 0x09, "i2": 0x0B, "i4": 0x0C, "f4": 0x0D, "f8": 0x0E}
@@ -155,6 +164,72 @@ def test_load_fashion_mnist_real_subset():
     assert X_train.dtype == np.float32 and 0.0 <= X_train.min() and X_train.max() <= 1.0
 
 
+# --- load_mnist1d -------------------------------------------------------------
+
+
+def test_load_mnist1d_split():
+    pytest.importorskip("mnist1d")
+    X_train, X_test, y_train, y_test = load_mnist1d(n_samples=1000)
+    assert X_train.shape == (800, 40) and X_test.shape == (200, 40)
+    assert X_train.dtype == np.float32 and y_train.dtype == np.int64
+    # The generator makes the same number of samples of every class, then shuffles them.
+    np.testing.assert_array_equal(np.bincount(np.concatenate([y_train, y_test])), np.full(10, 100))
+    assert 0 < np.bincount(y_test, minlength=10).min()
+    X = np.concatenate([X_train, X_test])
+    assert abs(X.mean()) < 1e-4 and abs(X.std() - 1) < 1e-4  # standardized over all samples
+
+
+def test_load_mnist1d_defaults_are_the_generators_data_set():
+    mnist1d_data = pytest.importorskip("mnist1d.data")
+    data = load_mnist1d()
+    reference = mnist1d_data.make_dataset(mnist1d_data.get_dataset_args())
+    np.testing.assert_allclose(data.X_train, reference["x"], rtol=1e-6)
+    np.testing.assert_allclose(data.X_test, reference["x_test"], rtol=1e-6)
+    np.testing.assert_array_equal(data.y_train, reference["y"])
+    np.testing.assert_array_equal(data.y_test, reference["y_test"])
+
+
+def test_load_mnist1d_is_deterministic_and_leaves_global_rngs_alone():
+    pytest.importorskip("mnist1d")
+    # The generator seeds NumPy's and Python's global generators; the loader restores them.
+    numpy_before, python_before = np.random.get_state(), random.getstate()  # noqa: NPY002
+    a = load_mnist1d(n_samples=200, test_size=50, random_state=0)
+    numpy_after = np.random.get_state()  # noqa: NPY002
+    np.testing.assert_array_equal(numpy_after[1], numpy_before[1])
+    assert numpy_after[2:] == numpy_before[2:] and random.getstate() == python_before
+    b = load_mnist1d(n_samples=200, test_size=50, random_state=0)
+    c = load_mnist1d(n_samples=200, test_size=50, random_state=1)
+    assert a.X_train.shape == (150, 40) and a.X_test.shape == (50, 40)
+    for part_a, part_b in zip(a, b, strict=True):
+        np.testing.assert_array_equal(part_a, part_b)
+    assert not np.allclose(a.X_train, c.X_train)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_samples": 1005}, "n_samples must be a positive multiple of 10"),
+        ({"n_samples": 0}, "n_samples must be a positive multiple of 10"),
+        ({"n_samples": 100.0}, "n_samples must be a positive multiple of 10"),
+        ({"test_size": 0.0}, "test_size must be a float in"),
+        ({"test_size": 1.0}, "test_size must be a float in"),
+        ({"n_samples": 100, "test_size": 100}, "integer from 1 to n_samples - 1 = 99"),
+        ({"random_state": -1}, "random_state must be an integer from 0 to 2"),
+        ({"random_state": None}, "random_state must be an integer from 0 to 2"),
+    ],
+)
+def test_load_mnist1d_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_mnist1d(**kwargs)
+
+
+def test_load_mnist1d_without_the_package_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mnist1d", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    with pytest.raises(ImportError, match=r"pip install 'skprune\[data\]'"):
+        load_mnist1d(n_samples=100)
+
+
 # --- add_label_noise ----------------------------------------------------------
 
 
@@ -210,3 +285,139 @@ def test_add_label_noise_needs_two_classes():
 def test_add_label_noise_needs_1d_labels():
     with pytest.raises(ValueError, match="y must be 1-D"):
         add_label_noise(np.zeros((4, 2)), 0.5)
+
+
+def test_add_label_noise_needs_the_asymmetric_kind_for_a_mapping():
+    with pytest.raises(ValueError, match="only kind='asymmetric' uses"):
+        add_label_noise([0, 1, 0, 1], 0.5, mapping={0: 1})
+    with pytest.raises(ValueError, match="kind must be 'symmetric' or 'asymmetric', got 'pair'"):
+        add_label_noise([0, 1, 0, 1], 0.5, kind="pair")
+
+
+# --- add_label_noise(kind="asymmetric") ---------------------------------------
+
+
+@pytest.mark.parametrize("noise_rate", [0.0, 0.1, 0.25, 0.4, 0.9])
+def test_asymmetric_noise_flips_the_rate_of_every_class_to_the_next(noise_rate):
+    y = np.repeat(np.arange(4), [40, 30, 20, 10])
+    y_noisy, flipped = add_label_noise(y, noise_rate, kind="asymmetric", random_state=0)
+    np.testing.assert_array_equal(flipped, y_noisy != y)
+    for c, n_c in enumerate([40, 30, 20, 10]):
+        in_class = y == c
+        assert flipped[in_class].sum() == round(noise_rate * n_c)
+        assert np.all(y_noisy[in_class & flipped] == (c + 1) % 4)
+
+
+def test_asymmetric_noise_follows_the_mapping():
+    y = np.array(["cat", "dog", "truck", "car", "bird"] * 20)
+    mapping = {"cat": "dog", "dog": "cat", "truck": "car"}
+    y_noisy, flipped = add_label_noise(y, 0.3, kind="asymmetric", mapping=mapping, random_state=0)
+    assert y_noisy.dtype == y.dtype and flipped.sum() == 3 * 6
+    for source, target in mapping.items():
+        assert flipped[y == source].sum() == 6
+        assert set(y_noisy[(y == source) & flipped]) == {target}
+    assert not flipped[np.isin(y, ["car", "bird"])].any()  # unmapped classes keep their labels
+
+
+def test_asymmetric_noise_is_deterministic():
+    y = np.repeat(np.arange(3), 30)
+    a, mask_a = add_label_noise(y, 0.2, kind="asymmetric", random_state=0)
+    b, mask_b = add_label_noise(y, 0.2, kind="asymmetric", random_state=0)
+    _, mask_c = add_label_noise(y, 0.2, kind="asymmetric", random_state=1)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(mask_a, mask_b)
+    assert not np.array_equal(mask_a, mask_c)
+
+
+@pytest.mark.parametrize(
+    "mapping, error, message",
+    [
+        ({0: 5}, ValueError, r"not classes of y: \[5\]; the classes of y are \[0, 1, 2\]"),
+        ({7: 0}, ValueError, r"not classes of y: \[7\]"),
+        ({1: 1}, ValueError, "sends class 1 to itself"),
+        ([(0, 1)], TypeError, "mapping must be None or a dict"),
+    ],
+)
+def test_asymmetric_noise_rejects_bad_mappings(mapping, error, message):
+    with pytest.raises(error, match=message):
+        add_label_noise([0, 1, 2, 0, 1, 2], 0.5, kind="asymmetric", mapping=mapping)
+
+
+def test_asymmetric_noise_needs_two_classes():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        add_label_noise([3, 3, 3, 3], 0.5, kind="asymmetric")
+    y_noisy, flipped = add_label_noise([3, 3, 3, 3], 0.0, kind="asymmetric")
+    assert not flipped.any() and y_noisy.tolist() == [3, 3, 3, 3]
+
+
+def test_asymmetric_noise_rejects_bad_rates():
+    with pytest.raises(ValueError, match=r"noise_rate must be in \[0, 1\)"):
+        add_label_noise([0, 1, 0, 1], 1.0, kind="asymmetric")
+
+
+# --- make_imbalanced ----------------------------------------------------------
+
+
+@pytest.fixture
+def balanced():
+    """Five classes of 60 samples, plus a sixth of 80 (the smallest class sets n_max = 60)."""
+    y = np.repeat(np.arange(6), [60, 60, 60, 60, 60, 80])
+    X = np.arange(y.size * 2, dtype=np.float32).reshape(-1, 2)
+    return X, y
+
+
+@pytest.mark.parametrize("ratio", [1, 2.5, 10, 60])
+def test_make_imbalanced_exponential_profile(balanced, ratio):
+    X, y = balanced
+    X_imb, y_imb, kept = make_imbalanced(X, y, imbalance_ratio=ratio, random_state=0)
+    expected = [round(60 * ratio ** (-c / 5)) for c in range(6)]
+    np.testing.assert_array_equal(np.bincount(y_imb), expected)
+    assert expected[0] == 60 and expected[-1] == round(60 / ratio)
+    np.testing.assert_array_equal(X_imb, X[kept])
+    np.testing.assert_array_equal(y_imb, y[kept])
+    assert np.all(np.diff(kept) > 0)  # sorted, no repeats
+
+
+@pytest.mark.parametrize("n_classes, expected", [(6, [60] * 3 + [6] * 3), (5, [60] * 3 + [6] * 2)])
+def test_make_imbalanced_step_profile(n_classes, expected):
+    y = np.repeat(np.arange(n_classes), 60)
+    _, y_imb, _ = make_imbalanced(np.zeros((y.size, 1)), y, imbalance_ratio=10, kind="step")
+    np.testing.assert_array_equal(np.bincount(y_imb), expected)
+
+
+def test_make_imbalanced_is_deterministic(balanced):
+    X, y = balanced
+    _, _, a = make_imbalanced(X, y, random_state=0)
+    _, _, b = make_imbalanced(X, y, random_state=0)
+    _, _, c = make_imbalanced(X, y, random_state=1)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_make_imbalanced_keeps_label_values_and_dataframes():
+    pd = pytest.importorskip("pandas")
+    y = np.array(["b", "a", "c"] * 20)
+    X = pd.DataFrame({"x": np.arange(60)}, index=np.arange(60) * 10)
+    X_imb, y_imb, kept = make_imbalanced(X, y, imbalance_ratio=4, random_state=0)
+    counts = dict(zip(*np.unique(y_imb, return_counts=True), strict=True))
+    assert counts == {"a": 20, "b": 10, "c": 5}  # sorted label order: "a" is the head
+    assert list(X_imb["x"]) == kept.tolist()
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0, 61, float("nan"), "10", True])
+def test_make_imbalanced_rejects_bad_ratios(balanced, ratio):
+    X, y = balanced
+    with pytest.raises(ValueError, match="imbalance_ratio must be a number from 1 to 60"):
+        make_imbalanced(X, y, imbalance_ratio=ratio)
+
+
+def test_make_imbalanced_rejects_bad_inputs(balanced):
+    X, y = balanced
+    with pytest.raises(ValueError, match="kind must be 'exponential' or 'step', got 'linear'"):
+        make_imbalanced(X, y, kind="linear")
+    with pytest.raises(ValueError, match="as many samples, got 379 and 380"):
+        make_imbalanced(X[1:], y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        make_imbalanced(X, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        make_imbalanced(X, y.reshape(-1, 2))
