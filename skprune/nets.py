@@ -10,6 +10,7 @@ helpers keep three promises of the library: the user's net is never mutated
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -17,7 +18,9 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset as SkorchDataset
 from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 __all__ = [
     "MLP",
@@ -25,7 +28,9 @@ __all__ = [
     "resolve_device",
     "make_default_net",
     "prepare_net",
+    "batch_loader",
     "last_linear",
+    "iter_outputs",
     "infer",
     "seeded",
     "NetOutputs",
@@ -131,6 +136,56 @@ def resolve_device(device="auto"):
     return device
 
 
+def batch_loader(dataset, batch_size=1, shuffle=False, drop_last=False, **kwargs):
+    """DataLoader that reads array-backed datasets one whole batch at a time.
+
+    A plain :class:`torch.utils.data.DataLoader` fetches rows one by one and
+    stacks them, which dominates the run time of small networks on large
+    arrays. For skorch's array-backed :class:`skorch.dataset.Dataset`, this
+    loader indexes the arrays once per batch (a slice of a memory-mapped array
+    reads only its rows) and draws the same batches as
+    ``DataLoader(dataset, batch_size, shuffle=shuffle)`` from the same torch
+    random state. Any other dataset (e.g. a user's torch ``Dataset``) gets a
+    plain ``DataLoader``. The default net uses it as ``iterator_train`` and
+    ``iterator_valid``.
+
+    Parameters
+    ----------
+    dataset : torch Dataset
+    batch_size : int, default=1
+    shuffle : bool, default=False
+    drop_last : bool, default=False
+    **kwargs
+        Other :class:`~torch.utils.data.DataLoader` arguments (``num_workers``,
+        ``generator``, ...).
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> from skprune.nets import batch_loader
+    >>> data = Dataset(np.arange(10, dtype="float32").reshape(5, 2), np.arange(5))
+    >>> [yb.tolist() for _, yb in batch_loader(data, batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    if not isinstance(dataset, SkorchDataset) or dataset.X_is_ndframe:
+        return DataLoader(
+            dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, **kwargs
+        )
+    # DataLoader(shuffle=True) builds the same samplers: the batches are identical.
+    sampler = (
+        RandomSampler(dataset, generator=kwargs.get("generator"))
+        if shuffle
+        else SequentialSampler(dataset)
+    )
+    batches = BatchSampler(sampler, batch_size, drop_last)
+    return DataLoader(dataset, batch_size=None, sampler=batches, **kwargs)
+
+
 def make_default_net(
     X,
     n_classes,
@@ -145,8 +200,9 @@ def make_default_net(
 
     2-D input gets an :class:`MLP`; ``N×H×W`` or ``N×C×H×W`` input gets a
     :class:`SmallCNN`. The net outputs logits trained with
-    :class:`torch.nn.CrossEntropyLoss` and SGD with momentum 0.9, and uses all
-    the data for training (``train_split=None``).
+    :class:`torch.nn.CrossEntropyLoss` and SGD with momentum 0.9, uses all
+    the data for training (``train_split=None``) and reads arrays a batch at a
+    time (:func:`batch_loader`); data move to ``device`` batch by batch.
 
     Parameters
     ----------
@@ -198,7 +254,9 @@ def make_default_net(
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
+        iterator_train=batch_loader,
         iterator_train__shuffle=True,
+        iterator_valid=batch_loader,
         train_split=None,
         device=resolve_device(device),
         verbose=0,
@@ -278,6 +336,57 @@ def _outputs_to_logits(net, outputs):
     )
 
 
+def iter_outputs(net, X, *, embedding=False):
+    """Yield the outputs of an initialized skorch net over ``X``, one batch at a time.
+
+    The net runs in eval mode without gradients; only one batch is in memory
+    at a time, so callers can reduce outputs of data sets larger than memory
+    (e.g. memory-mapped arrays) batch by batch.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An initialized (usually fitted) net.
+    X : array-like or torch Dataset
+        Input in the format the net was trained on.
+    embedding : bool, default=False
+        Also capture the input of the last :class:`torch.nn.Linear` (forward hook).
+
+    Yields
+    ------
+    logits : torch.Tensor of shape (batch_size, n_classes)
+        float32, on the CPU.
+    embedding : torch.Tensor of shape (batch_size, d) or None
+        float32, on the CPU; None unless ``embedding=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.nets import iter_outputs, make_default_net
+    >>> X = np.zeros((300, 4), dtype="float32")
+    >>> net = make_default_net(X, 2, device="cpu").initialize()
+    >>> [tuple(logits.shape) for logits, _ in iter_outputs(net, X)]
+    [(128, 2), (128, 2), (44, 2)]
+    """
+    captured = []
+    handle = None
+    if embedding:
+        handle = last_linear(net.module_).register_forward_hook(
+            lambda _module, inputs, _output: captured.append(inputs[0].detach().flatten(1))
+        )
+    try:
+        with torch.no_grad():
+            for out in net.forward_iter(X, training=False, device="cpu"):
+                out = out[0] if isinstance(out, tuple) else out
+                logits = _outputs_to_logits(net, out.float())
+                emb = captured.pop().float().cpu() if embedding else None
+                captured.clear()
+                yield logits, emb
+    finally:
+        if handle is not None:
+            handle.remove()
+
+
 def infer(net, X, *, embedding=False):
     """Run an initialized skorch net in eval mode over ``X``, batch by batch.
 
@@ -294,22 +403,15 @@ def infer(net, X, *, embedding=False):
     -------
     NetOutputs
         float32 numpy arrays on the CPU.
+
+    See Also
+    --------
+    iter_outputs : the same outputs one batch at a time, for data too large to hold.
     """
-    captured = []
-    handle = None
-    if embedding:
-        handle = last_linear(net.module_).register_forward_hook(
-            lambda _module, inputs, _output: captured.append(inputs[0].detach().flatten(1).cpu())
-        )
-    logits = []
-    try:
-        with torch.no_grad():
-            for out in net.forward_iter(X, training=False, device="cpu"):
-                out = out[0] if isinstance(out, tuple) else out
-                logits.append(_outputs_to_logits(net, out.float()))
-    finally:
-        if handle is not None:
-            handle.remove()
+    logits, captured = [], []
+    for batch_logits, batch_embedding in iter_outputs(net, X, embedding=embedding):
+        logits.append(batch_logits)
+        captured.append(batch_embedding)
     logits = torch.cat(logits)
     return NetOutputs(
         logits=logits.numpy(),
@@ -318,12 +420,19 @@ def infer(net, X, *, embedding=False):
     )
 
 
+# torch's RNG is global to the process: seeded blocks of different threads must not overlap.
+_SEED_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(seed):
     """Seed torch (and CUDA) inside the block, restoring the global RNG afterwards.
 
     skorch draws initial weights and batch order from torch's global RNG; forking
     it makes a fit reproducible from ``seed`` without touching the caller's state.
+    The RNG is shared by all threads of a process, so seeded blocks run one at a
+    time per process: thread-based joblib backends stay reproducible but gain
+    no speed; use process-based workers to train in parallel.
 
     Examples
     --------
@@ -337,8 +446,9 @@ def seeded(seed):
     True
     """
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(seed))
-            yield
+    with _SEED_LOCK:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(int(seed))
+                yield

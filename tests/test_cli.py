@@ -1,6 +1,7 @@
 """The ``skprune`` command line: the demo's table, progress output and argument errors."""
 
 import contextlib
+import csv
 import io
 import os
 import re
@@ -12,25 +13,32 @@ import numpy as np
 import pytest
 
 from skprune import __version__
+from skprune.benchmark import METHODS, SUITES
 from skprune.cli import DEMO_METHODS, main, run_demo
 from skprune.sampling import coreset_size
 
 N_TRAIN = 1347  # digits training set with the default 25% test split
 DEFAULT_RATIOS = (0.5, 0.7, 0.9)
 ROW = re.compile(
-    r"^(?P<method>\S+)\s+(?P<ratio>\d\.\d\d)\s+(?P<kept>\d+)\s+"
-    r"(?P<mean>\d\.\d{3}) ± (?P<std>\d\.\d{3})\s+(?P<seconds>\d+\.\d\d)$"
+    r"^\| (?P<method>\S+)\s+\|\s+(?P<ratio>\d\.\d\d) \|\s+(?P<kept>\d+) \| "
+    r"(?P<mean>\d\.\d{4}) ± (?P<std>\d\.\d{4}) \|\s+(?P<median>\d\.\d{4}) \|"
+    r"\s+(?P<diff>–|[+-]\d+\.\d\d) \|\s+(?P<scoring>–|\d+\.\d\d) \|\s+(?P<seconds>\d+\.\d\d) \|$"
 )
+FAST = ["--epochs", "1", "--methods", "random", "--no-progress"]
+
+
+def _table(stdout):
+    """The lines of the Markdown table printed by ``skprune demo`` / ``bench``."""
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if re.match(r"\| method\s+\| ratio", line))
+    end = next((i for i in range(header, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return lines[header:end]
 
 
 def _table_rows(stdout):
-    """Parse the table printed by ``skprune demo`` into dicts, one per row."""
-    lines = stdout.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("method"))
+    """Parse the printed table into dicts, one per row."""
     rows = []
-    for line in lines[header + 1 :]:
-        if not line.strip():
-            break
+    for line in _table(stdout)[2:]:
         match = ROW.match(line)
         assert match, f"unexpected table line: {line!r}"
         rows.append(match.groupdict())
@@ -42,39 +50,55 @@ def quick_demo():
     """stdout and parsed rows of ``skprune demo --quick``, run once for the module."""
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
-        status = main(["demo", "--quick"])
+        status = main(["demo", "--quick", "--no-plot"])
     return status, stdout.getvalue(), _table_rows(stdout.getvalue())
 
 
 def test_demo_succeeds(quick_demo):
     status, stdout, _ = quick_demo
     assert status == 0
-    assert "digits" in stdout and "el2n" in stdout and "forgetting" in stdout
+    assert "digits" in stdout and "1 seed(s)" in stdout and "3 epoch(s)" in stdout
+
+
+def test_demo_methods_are_sim_unseen_diffin_against_random():
+    assert set(DEMO_METHODS) >= {"random", "sims/sim", "hard/unseen-3step", "hard/diffin"}
+    assert all(name in METHODS for name in DEMO_METHODS)
 
 
 def test_demo_has_a_row_per_method_and_ratio(quick_demo):
     _, _, rows = quick_demo
     found = [(row["method"], float(row["ratio"])) for row in rows]
-    expected = [("full", 0.0)] + [
-        (label, r) for r in DEFAULT_RATIOS for label, _, _ in DEMO_METHODS
-    ]
+    expected = [("full", 0.0)] + [(name, r) for r in DEFAULT_RATIOS for name in DEMO_METHODS]
     assert found == expected
 
 
-def test_demo_reports_coreset_sizes_and_accuracies(quick_demo):
+def test_demo_reports_coreset_sizes_accuracies_and_times(quick_demo):
     _, _, rows = quick_demo
     for row in rows:
         assert int(row["kept"]) == coreset_size(N_TRAIN, float(row["ratio"]))
         assert 0.0 <= float(row["mean"]) <= 1.0
         # One seed in quick mode: no spread to report.
-        assert float(row["std"]) == 0.0
+        assert float(row["std"]) == 0.0 and row["median"] == row["mean"]
+        assert float(row["seconds"]) > 0.0
+        scored = row["method"] not in ("full", "random")
+        assert (row["scoring"] != "–") == scored
+        assert (row["diff"] == "–") == (row["method"] in ("full", "random"))
     full = next(row for row in rows if row["method"] == "full")
     # Even 3 epochs of the MLP learn digits far above chance (0.1).
     assert float(full["mean"]) > 0.5
 
 
+def test_demo_difference_to_random_is_consistent(quick_demo):
+    _, _, rows = quick_demo
+    random = {row["ratio"]: float(row["mean"]) for row in rows if row["method"] == "random"}
+    for row in rows:
+        if row["diff"] != "–":
+            expected = 100 * (float(row["mean"]) - random[row["ratio"]])
+            assert float(row["diff"]) == pytest.approx(expected, abs=0.011)
+
+
 def test_demo_progress_goes_to_stderr(capsys):
-    assert main(["demo", "--quick", "--ratios", "0.9", "--epochs", "1"]) == 0
+    assert main(["demo", "--quick", "--ratios", "0.9", "--epochs", "1", "--no-plot"]) == 0
     captured = capsys.readouterr()
     assert "fit" in captured.err  # the tqdm bar
     assert "%|" not in captured.out
@@ -82,12 +106,12 @@ def test_demo_progress_goes_to_stderr(capsys):
 
 
 def test_demo_no_progress_is_silent_on_stderr(capsys):
-    main(["demo", "--quick", "--ratios", "0.9", "--epochs", "1", "--no-progress"])
+    main(["demo", "--quick", "--ratios", "0.9", *FAST, "--no-plot"])
     assert capsys.readouterr().err == ""
 
 
 def test_demo_seeds_give_a_spread(capsys):
-    main(["demo", "--ratios", "0.9", "--seeds", "2", "--epochs", "1", "--no-progress"])
+    main(["demo", "--ratios", "0.9", "--seeds", "2", *FAST, "--no-plot"])
     out = capsys.readouterr().out
     assert "2 seed(s)" in out
     # Seeds change the nets' initialization and the random draws, so accuracies differ.
@@ -99,13 +123,155 @@ def test_demo_seeds_give_a_spread(capsys):
     [([], "as many SGD steps as on all data"), (["--fixed-epochs"], "1 epoch(s)")],
 )
 def test_demo_training_budget(flags, budget, capsys):
-    main(["demo", "--quick", "--ratios", "0.9", "--epochs", "1", "--no-progress", *flags])
+    main(["demo", "--quick", "--ratios", "0.9", *FAST, "--no-plot", *flags])
     assert f"coresets train for {budget}" in capsys.readouterr().out
 
 
-def test_run_demo_rejects_unknown_metric():
-    with pytest.raises(ValueError, match="unknown demo metrics"):
-        run_demo([0.5], methods=[("ccs/nope", "ccs", "nope")], progress=False)
+def test_demo_saves_a_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "demo.png"
+    assert main(["demo", "--quick", "--ratios", "0.9", *FAST, "--plot", str(path)]) == 0
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert f"saved the plot to {path}" in capsys.readouterr().out
+
+
+def test_demo_without_matplotlib_skips_the_plot(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    path = tmp_path / "demo.png"
+    assert main(["demo", "--quick", "--ratios", "0.9", *FAST, "--plot", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert not path.exists()
+    assert "no plot" in captured.err and "pip install" in captured.err
+    assert len(_table_rows(captured.out)) == 2
+
+
+def test_run_demo_rejects_unknown_method():
+    with pytest.raises(ValueError, match="unknown method 'ccs/nope'"):
+        run_demo([0.5], methods=["ccs/nope"], progress=False)
+
+
+# --- skprune bench --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    """A tiny ``skprune bench --docs DIR`` run: stdout and the folders it wrote."""
+    tmp = tmp_path_factory.mktemp("bench")
+    argv = ["bench", "--ratios", "0.5", "0.9", "--seeds", "2", "--epochs", "1"]
+    argv += ["--methods", "ccs/el2n", "--no-progress"]
+    argv += ["--out", str(tmp / "out"), "--docs", str(tmp / "docs")]
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+        status = main(argv)
+    return status, stdout.getvalue(), tmp, argv
+
+
+def test_bench_prints_the_table(bench_run):
+    status, stdout, _, _ = bench_run
+    assert status == 0
+    rows = _table_rows(stdout)
+    assert [(row["method"], row["ratio"]) for row in rows] == [
+        ("full", "0.00"),
+        ("random", "0.50"),
+        ("ccs/el2n", "0.50"),
+        ("random", "0.90"),
+        ("ccs/el2n", "0.90"),
+    ]
+    assert [int(row["kept"]) for row in rows] == [1347, 674, 674, 135, 135]
+    assert "`ccs/el2n`: EL2N" in stdout  # the setup names each method
+
+
+def test_bench_table_by_ratio_agrees_with_the_detailed_table(bench_run):
+    _, stdout, _, _ = bench_run
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"\| method\s+\| α = 0.5", line))
+    detailed = {
+        (row["method"], row["ratio"]): (f"{row['mean']} ± {row['std']}", row["diff"])
+        for row in _table_rows(stdout)
+    }
+    methods = []
+    for line in lines[start + 2 : start + 4]:
+        method, *cells = [cell.strip() for cell in line.strip("|").split("|")]
+        methods.append(method)
+        for ratio, cell in zip(("0.50", "0.90"), cells, strict=True):
+            accuracy, diff = detailed[(method, ratio)]
+            assert cell == (accuracy if diff == "–" else f"{accuracy} ({diff})")
+    assert methods == ["random", "ccs/el2n"]
+
+
+def test_bench_writes_csv_files(bench_run):
+    _, stdout, tmp, _ = bench_run
+    with open(tmp / "out" / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 * (1 + 2 * 2)  # seeds × (full + ratios × methods)
+    assert {row["seed"] for row in rows} == {"0", "1"}
+    with open(tmp / "out" / "summary.csv", newline="") as handle:
+        summary = list(csv.DictReader(handle))
+    printed = _table_rows(stdout)
+    assert [f"{float(row['accuracy_mean']):.4f}" for row in summary] == [
+        row["mean"] for row in printed
+    ]
+
+
+def test_bench_docs_page_holds_the_command_setup_and_printed_table(bench_run):
+    _, stdout, tmp, argv = bench_run
+    page = (tmp / "docs" / "bench_results.md").read_text(encoding="utf-8")
+    assert page.startswith("# Benchmark results\n")
+    assert "skprune " + " ".join(argv) in page
+    assert "## Setup" in page and "1347 training / 450 test samples" in page
+    # The very tables printed on stdout, numbers included.
+    printed = stdout[stdout.index("Test accuracy by pruning ratio") : stdout.index("\ntotal ")]
+    assert printed.strip() in page
+    assert "\n".join(_table(stdout)) in page
+    # The output folder's copy differs only in where its images are.
+    out_page = (tmp / "out" / "results.md").read_text(encoding="utf-8")
+    assert out_page == page.replace("](images/", "](")
+
+
+def test_bench_plots(bench_run):
+    pytest.importorskip("matplotlib")
+    _, _, tmp, _ = bench_run
+    page = (tmp / "docs" / "bench_results.md").read_text(encoding="utf-8")
+    for kind in ("accuracy", "time"):
+        assert (tmp / "docs" / "images" / f"bench_{kind}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (tmp / "out" / f"bench_{kind}.png").is_file()
+        assert f"](images/bench_{kind}.png)" in page
+
+
+def test_bench_no_plot_and_label_noise(tmp_path, capsys):
+    argv = ["bench", "--ratios", "0.5", "--seeds", "1", *FAST, "--noise", "0.2"]
+    assert main([*argv, "--out", str(tmp_path), "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "0.2 of the training labels flipped per seed" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "results.csv",
+        "results.md",
+        "summary.csv",
+    ]
+
+
+def test_bench_default_suite_is_the_registered_one():
+    assert SUITES["bench"][0] == "random" and "sims/sim" in SUITES["bench"]
+    assert "hard/unseen-3step" in SUITES["bench"] and "hard/diffin" in SUITES["bench"]
+
+
+def test_bench_rejects_an_impossible_multi_step_ratio_before_training(capsys):
+    argv = ["bench", "--methods", "hard/unseen-3step", "--ratios", "0.5", "0.97"]
+    assert main([*argv, "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "| method" not in captured.out  # nothing was trained
+    message = captured.err.strip()
+    assert len(message.splitlines()) == 1
+    assert "'hard/unseen-3step' cannot run at pruning ratio 0.97" in message
+
+
+def test_bench_data_set_errors_are_one_line(capsys):
+    assert main(["bench", "--n-train", "100", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == "skprune bench: error: --n-train/--n-test apply to fashion and mnist1d; digits is fixed"
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,6 +287,12 @@ def test_run_demo_rejects_unknown_metric():
         (["demo", "--epochs", "2.5"], "not an integer"),
         (["demo", "--device", "tpu"], "invalid choice"),
         (["demo", "--bogus"], "unrecognized arguments"),
+        (["demo", "--methods", "sims/nope"], "invalid choice"),
+        (["bench", "--noise", "1.5"], "noise rate must be in [0, 1)"),
+        (["bench", "--noise", "lots"], "not a number"),
+        (["bench", "--dataset", "cifar"], "invalid choice"),
+        (["bench", "--seeds", "0"], "must be at least 1"),
+        (["bench", "--ratios", "1"], "ratio must be in [0, 1)"),
     ],
 )
 def test_bad_arguments_exit_with_code_2(argv, message, capsys):

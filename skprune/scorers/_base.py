@@ -6,6 +6,7 @@ from abc import abstractmethod
 from numbers import Integral
 
 import numpy as np
+import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
@@ -17,6 +18,47 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..nets import prepare_net, seeded
 
 __all__ = ["BaseScorer"]
+
+
+def _is_dataset(X):
+    """Whether ``X`` is a torch ``Dataset`` or a skorch ``SliceDataset`` (not an array)."""
+    from skorch.helper import SliceDataset
+
+    return isinstance(X, (torch.utils.data.Dataset, SliceDataset))
+
+
+class _ScoringDataset(torch.utils.data.Dataset):
+    """A user's dataset seen as ``(x, class code)`` pairs for the scoring nets.
+
+    Items of a torch ``Dataset`` may be ``x`` or ``(x, target, ...)``; the
+    target is replaced by the encoded label ``codes[i]`` (0 when unknown, for
+    inference), so nets train on the codes whatever the dataset's own labels.
+    Items of a skorch ``SliceDataset`` are ``x``. ``x`` is returned as a
+    float32 tensor; nothing is read before a batch asks for it.
+    """
+
+    def __init__(self, source, codes=None):
+        self.source = source
+        self.codes = codes
+
+    def __len__(self):
+        return len(self.source)
+
+    def _x(self, i):
+        item = self.source[i]
+        if isinstance(self.source, torch.utils.data.Dataset) and isinstance(item, tuple | list):
+            item = item[0]
+        if not isinstance(item, torch.Tensor):
+            item = np.asarray(item)
+        return torch.as_tensor(item, dtype=torch.float32)
+
+    def __getitem__(self, i):
+        return self._x(i), int(self.codes[i]) if self.codes is not None else 0
+
+    @property
+    def shape(self):
+        """``(n_samples, *shape of one x)``, read from the first item."""
+        return (len(self), *self._x(0).shape)
 
 
 class BaseScorer(TransformerMixin, BaseEstimator):
@@ -42,6 +84,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
 
     # Minimum number of samples per class the scorer needs.
     _min_class_size = 1
+    # Whether fit/transform accept a torch Dataset or skorch SliceDataset as X.
+    _supports_dataset = False
     # Training epochs of the default net when max_epochs is None.
     _default_max_epochs = 10
 
@@ -49,16 +93,21 @@ class BaseScorer(TransformerMixin, BaseEstimator):
 
     def _check_training_data(self, X, y):
         self._validate_params()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=np.float32,
-            allow_nd=True,
-            ensure_min_samples=2,
-            y_numeric=False,
-            multi_output=False,
-        )
+        if _is_dataset(X):
+            X, y = self._check_dataset(X, y)
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                dtype=np.float32,
+                allow_nd=True,
+                ensure_min_samples=2,
+                y_numeric=False,
+                multi_output=False,
+            )
+            # A C-contiguous float32 array (or memory map) passes through uncopied.
+            X = np.ascontiguousarray(X)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -77,25 +126,72 @@ class BaseScorer(TransformerMixin, BaseEstimator):
                 f"classes {too_small.tolist()} have fewer (the smallest has {counts.min()}). "
                 f"{self._class_size_advice()}"
             )
-        return np.ascontiguousarray(X), y_codes
+        if isinstance(X, _ScoringDataset):
+            X = _ScoringDataset(X.source, y_codes)
+        return X, y_codes
+
+    def _check_dataset_support(self, X):
+        if not self._supports_dataset:
+            raise TypeError(
+                f"{type(self).__name__} needs array input (it indexes subsets of X); got "
+                f"{type(X).__name__}. Pass a numpy array or memory map, or use a scorer "
+                "that accepts datasets (SIMScorer, TrainingDynamicsScorer)."
+            )
+
+    def _check_dataset(self, X, y):
+        """Validate a Dataset ``X`` without reading more than its first item."""
+        self._check_dataset_support(X)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} needs the labels as y when X is a dataset "
+                "(e.g. y=dataset.targets); got y=None"
+            )
+        y = np.asarray(y)
+        if len(X) < 2:
+            raise ValueError(f"X has {len(X)} sample(s); at least 2 are required")
+        if y.shape[0] != len(X):
+            raise ValueError(f"X and y have different lengths: {len(X)} and {y.shape[0]} samples")
+        data = _ScoringDataset(X)
+        sample_shape = data.shape[1:]
+        if len(sample_shape) not in (1, 2, 3):
+            raise ValueError(
+                "dataset items must be 1-D (tabular) or 2-D/3-D (images H×W or C×H×W), got "
+                f"shape {tuple(sample_shape)}"
+            )
+        self.n_features_in_ = int(sample_shape[0])
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return data, y
 
     def _check_new_data(self, X, y=None):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
-        if y is None:
-            return np.ascontiguousarray(X), None
-        y = column_or_1d(y, warn=True)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X and y have different lengths: {X.shape[0]} and {y.shape[0]} samples"
+        if _is_dataset(X):
+            self._check_dataset_support(X)
+            X = _ScoringDataset(X)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features (size of axis 1), but "
+                    f"{type(self).__name__} is expecting {self.n_features_in_} features as input"
+                )
+        else:
+            X = np.ascontiguousarray(
+                validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
             )
+        if y is None:
+            return X, None
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != len(X):
+            raise ValueError(f"X and y have different lengths: {len(X)} and {y.shape[0]} samples")
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(
                 f"y has labels not seen in fit: {unknown.tolist()}; known classes are "
                 f"{self.classes_.tolist()}"
             )
-        return np.ascontiguousarray(X), np.searchsorted(self.classes_, y).astype(np.int64)
+        codes = np.searchsorted(self.classes_, y).astype(np.int64)
+        if isinstance(X, _ScoringDataset):
+            X = _ScoringDataset(X.source, codes)
+        return X, codes
 
     def _class_size_advice(self):
         """How to fix too small classes; scorers whose need comes from a parameter override it."""
@@ -131,10 +227,16 @@ class BaseScorer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            ``N×H×W`` or ``N×C×H×W`` arrays are accepted for image nets.
+        X : array-like of shape (n_samples, n_features), image array or dataset
+            ``N×H×W`` or ``N×C×H×W`` arrays are accepted for image nets. A
+            C-contiguous float32 memory map (``np.load(path, mmap_mode="r")``)
+            is read batch by batch, not copied. :class:`~skprune.SIMScorer`
+            and :class:`~skprune.TrainingDynamicsScorer` also take a torch
+            ``Dataset`` (items ``x`` or ``(x, target)``) or a skorch
+            ``SliceDataset``, read lazily.
         y : array-like of shape (n_samples,)
-            Class labels (strings and non-contiguous integers are fine).
+            Class labels (strings and non-contiguous integers are fine);
+            required also for a dataset, whose own targets are ignored.
 
         Returns
         -------

@@ -5,10 +5,11 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import metrics
-from ..nets import infer
+from ..nets import infer, iter_outputs
 from ..recording import OutputRecorder
 from ._base import BaseScorer, _fit_seeded
 
@@ -40,15 +41,54 @@ def trajectory_difficulty(metric, logits, y):
     return metrics.aum(logits, y)
 
 
+# Samples per chunk when reducing per-epoch records (bounds float64 temporaries).
+_CHUNK_ROWS = 65536
+
+
+def chunked_trajectory_difficulty(metric, epoch_logits, y):
+    """:func:`trajectory_difficulty` from a list of per-epoch logits, in chunks of samples.
+
+    Only ``n_epochs × chunk`` rows are stacked (as float32) at a time, so
+    float16 records of large data sets are never expanded all at once.
+    """
+    if not len(epoch_logits):
+        raise ValueError("no epoch was recorded; was the net fitted with the recorder?")
+    n_samples = epoch_logits[0].shape[0]
+    return np.concatenate(
+        [
+            trajectory_difficulty(
+                metric,
+                np.stack([logits[start : start + _CHUNK_ROWS] for logits in epoch_logits]).astype(
+                    np.float32
+                ),
+                y[start : start + _CHUNK_ROWS],
+            )
+            for start in range(0, n_samples, _CHUNK_ROWS)
+        ]
+    )
+
+
+def _streamed_grand(net, X, y):
+    """Last-layer GraNd of one net over ``X``, computed batch by batch."""
+    values, start = [], 0
+    for logits, embedding in iter_outputs(net, X, embedding=True):
+        stop = start + logits.shape[0]
+        proba = torch.softmax(logits, dim=1).numpy()
+        values.append(metrics.grand_last_layer(proba, y[start:stop], embedding.numpy()))
+        start = stop
+    return np.concatenate(values)
+
+
 def _recorder(net):
     return dict(net.callbacks_)["skprune_recorder"]
 
 
-def _replayed_logits(net, X):
+def _replayed_logits(net, X, stacked=True):
     """Logits of ``X`` under every parameter snapshot the net's recorder kept.
 
-    Returns an array of shape (n_epochs, n_samples, n_classes); the net's
-    final parameters are restored afterwards, also on error.
+    Returns an array of shape (n_epochs, n_samples, n_classes) (a list of
+    per-epoch arrays with ``stacked=False``); the net's final parameters are
+    restored afterwards, also on error.
     """
     recorder = _recorder(net)
     final_state = {k: v.clone() for k, v in net.module_.state_dict().items()}
@@ -59,7 +99,7 @@ def _replayed_logits(net, X):
             logits.append(infer(net, X).logits)
     finally:
         net.module_.load_state_dict(final_state)
-    return np.stack(logits)
+    return np.stack(logits) if stacked else logits
 
 
 class TrainingDynamicsScorer(BaseScorer):
@@ -93,6 +133,12 @@ class TrainingDynamicsScorer(BaseScorer):
         Independently seeded networks to average over.
     max_epochs : int or None, default=None
         Training epochs; None keeps the estimator's (10 for the default net).
+    record_dtype : {"float32", "float16"}, default="float32"
+        Storage type of the per-epoch logits recorded for the trajectory
+        metrics (``"forgetting"``, ``"aum"``); ``"float16"`` halves their
+        memory (n_epochs × n_samples × n_classes values per model) at the cost
+        of rounding the logits to about 3 significant digits. Ignored by the
+        snapshot metrics.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Device of the default net; a user's net keeps its own unless set here.
     n_jobs : int or None, default=None
@@ -143,7 +189,9 @@ class TrainingDynamicsScorer(BaseScorer):
         **BaseScorer._parameter_constraints,
         "metric": [StrOptions(set(DYNAMICS_METRICS))],
         "n_models": [Interval(Integral, 1, None, closed="left")],
+        "record_dtype": [StrOptions({"float32", "float16"})],
     }
+    _supports_dataset = True
 
     def __init__(
         self,
@@ -152,6 +200,7 @@ class TrainingDynamicsScorer(BaseScorer):
         estimator=None,
         n_models=1,
         max_epochs=None,
+        record_dtype="float32",
         device="auto",
         n_jobs=None,
         random_state=None,
@@ -161,6 +210,7 @@ class TrainingDynamicsScorer(BaseScorer):
         self.estimator = estimator
         self.n_models = n_models
         self.max_epochs = max_epochs
+        self.record_dtype = record_dtype
         self.device = device
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -170,14 +220,14 @@ class TrainingDynamicsScorer(BaseScorer):
         trajectory = self.metric in _TRAJECTORY_METRICS
         tasks = []
         for seed in self._model_seeds(self.n_models):
-            recorder = OutputRecorder(keep_params=True)
+            recorder = OutputRecorder(keep_params=True, dtype=self.record_dtype)
             callbacks = [("skprune_recorder", recorder)] if trajectory else []
             tasks.append((self._make_net(X, callbacks), X, y, seed))
         self.nets_ = self._parallel(_fit_seeded, tasks)
         if trajectory:
             # Records were taken on the training set during training: reuse them.
             per_model = [
-                trajectory_difficulty(self.metric, _recorder(net).stacked_logits(), y)
+                chunked_trajectory_difficulty(self.metric, _recorder(net).logits_, y)
                 for net in self.nets_
             ]
             difficulty = np.mean(per_model, axis=0)
@@ -187,19 +237,22 @@ class TrainingDynamicsScorer(BaseScorer):
         self.scores_ = self.components_[:, 0].copy()
 
     def _snapshot(self, X, y):
-        outputs = [infer(net, X, embedding=self.metric == "grand") for net in self.nets_]
-        proba = np.stack([o.proba for o in outputs])
-        if y is None:
-            y = proba.mean(axis=0).argmax(axis=1)
-        embedding = np.stack([o.embedding for o in outputs]) if self.metric == "grand" else None
-        return snapshot_difficulty(self.metric, proba, y, embedding)
+        if y is None or self.metric != "grand":
+            proba = np.stack([infer(net, X).proba for net in self.nets_])
+            if y is None:
+                y = proba.mean(axis=0).argmax(axis=1)
+            if self.metric != "grand":
+                return snapshot_difficulty(self.metric, proba, y)
+        # GraNd needs embeddings: reduce them batch by batch, never all at once.
+        return np.mean([_streamed_grand(net, X, y) for net in self.nets_], axis=0)
 
     def _trajectory(self, X, y):
-        per_model = []
         if y is None:
             y = np.mean([infer(net, X).proba for net in self.nets_], axis=0).argmax(axis=1)
-        for net in self.nets_:
-            per_model.append(trajectory_difficulty(self.metric, _replayed_logits(net, X), y))
+        per_model = [
+            chunked_trajectory_difficulty(self.metric, _replayed_logits(net, X, stacked=False), y)
+            for net in self.nets_
+        ]
         return np.mean(per_model, axis=0)
 
     def _components(self, X, y):

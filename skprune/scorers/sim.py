@@ -5,13 +5,67 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import metrics
-from ..nets import infer
+from ..nets import iter_outputs
 from ._base import BaseScorer, _fit_seeded
 
 __all__ = ["SIMScorer"]
+
+
+# Rows per chunk when combining the models' outputs (bounds float64 temporaries).
+_CHUNK_ROWS = 65536
+
+
+def _proba_pass(net, X, y=None, n_classes=None):
+    """Softmax outputs of one net over ``X`` and, with labels, its class prototypes.
+
+    Streams batches: the embeddings are reduced to per-class sums of unit
+    vectors (the prototypes of :func:`skprune.metrics.class_prototypes`, summed
+    in the same order) and never held for all samples at once.
+    """
+    proba, sums, start = [], None, 0
+    for logits, embedding in iter_outputs(net, X, embedding=y is not None):
+        proba.append(torch.softmax(logits, dim=1).numpy())
+        if y is not None:
+            stop = start + logits.shape[0]
+            if sums is None:
+                sums = np.zeros((n_classes, embedding.shape[1]))
+            np.add.at(sums, y[start:stop], metrics._unit(embedding.numpy()))
+            start = stop
+    proba = np.concatenate(proba)
+    if y is None:
+        return proba, None
+    counts = np.bincount(y, minlength=n_classes)
+    if np.any(counts == 0):
+        raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no sample")
+    return proba, sums / counts[:, None]
+
+
+def _embedding_terms(net, X, y, prototypes, distance):
+    """Raw separability and integrity of every sample under one net, batch by batch."""
+    separability, integrity, start = [], [], 0
+    for _, embedding in iter_outputs(net, X, embedding=True):
+        embedding = embedding.numpy()
+        stop = start + embedding.shape[0]
+        separability.append(
+            metrics.separability(embedding, y[start:stop], prototypes, distance=distance)
+        )
+        integrity.append(metrics.integrity(embedding))
+        start = stop
+    return np.concatenate(separability), np.concatenate(integrity)
+
+
+def _model_certainty(proba):
+    """:func:`skprune.metrics.model_certainty` of (n_models, n, C) outputs, in row chunks."""
+    return np.concatenate(
+        [
+            metrics.model_certainty(proba[:, start : start + _CHUNK_ROWS])
+            for start in range(0, proba.shape[1], _CHUNK_ROWS)
+        ]
+    )
 
 
 def _mean_quantile(references, values):
@@ -116,6 +170,7 @@ class SIMScorer(BaseScorer):
         "certainty_weight": [Interval(Real, 0, None, closed="left")],
     }
     _default_max_epochs = 3
+    _supports_dataset = True
 
     def __init__(
         self,
@@ -147,34 +202,34 @@ class SIMScorer(BaseScorer):
     def _fit(self, X, y):
         tasks = [(self._make_net(X), X, y, seed) for seed in self._model_seeds(self.n_models)]
         self.nets_ = self._parallel(_fit_seeded, tasks)
-        outputs = [infer(net, X, embedding=True) for net in self.nets_]
-        n_classes = self.classes_.size
-        self.prototypes_ = [
-            metrics.class_prototypes(out.embedding, y, n_classes) for out in outputs
-        ]
-        raw = self._raw_terms(outputs, y)
+        # Two streaming passes per net: the prototypes need every embedding
+        # before any separability, and holding all embeddings would take
+        # n_samples × d floats per model.
+        passes = [_proba_pass(net, X, y, self.classes_.size) for net in self.nets_]
+        proba = np.stack([p for p, _ in passes])
+        self.prototypes_ = [prototypes for _, prototypes in passes]
+        raw = self._raw_terms(X, y)
         # Reference distributions put new samples on the training scale.
         self._separability_reference = raw["separability"]
         self._integrity_reference = raw["integrity"]
-        self.components_ = self._combine(raw, outputs)
+        self.components_ = self._combine(raw, proba)
         self._sim_reference = self.components_[:, 3].copy()
         self.scores_ = self._difficulty(self.components_)
 
-    def _raw_terms(self, outputs, y):
+    def _raw_terms(self, X, y):
+        terms = [
+            _embedding_terms(net, X, y, protos, self.distance)
+            for net, protos in zip(self.nets_, self.prototypes_, strict=True)
+        ]
         return {
-            "separability": np.stack(
-                [
-                    metrics.separability(out.embedding, y, protos, distance=self.distance)
-                    for out, protos in zip(outputs, self.prototypes_, strict=True)
-                ]
-            ),
-            "integrity": np.stack([metrics.integrity(out.embedding) for out in outputs]),
+            "separability": np.stack([separability for separability, _ in terms]),
+            "integrity": np.stack([integrity for _, integrity in terms]),
         }
 
-    def _combine(self, raw, outputs):
+    def _combine(self, raw, proba):
         separability = _mean_quantile(self._separability_reference, raw["separability"])
         integrity = _mean_quantile(self._integrity_reference, raw["integrity"])
-        certainty = metrics.model_certainty(np.stack([out.proba for out in outputs]))
+        certainty = _model_certainty(proba)
         if self.combination == "product":
             sim = separability * integrity**self.integrity_weight * certainty**self.certainty_weight
         else:
@@ -185,10 +240,10 @@ class SIMScorer(BaseScorer):
         return np.column_stack([separability, integrity, certainty, sim])
 
     def _components(self, X, y):
-        outputs = [infer(net, X, embedding=True) for net in self.nets_]
+        proba = np.stack([_proba_pass(net, X)[0] for net in self.nets_])
         if y is None:
-            y = np.mean([out.proba for out in outputs], axis=0).argmax(axis=1)
-        return self._combine(self._raw_terms(outputs, y), outputs)
+            y = proba.mean(axis=0).argmax(axis=1)
+        return self._combine(self._raw_terms(X, y), proba)
 
     def _difficulty(self, components):
         return 1.0 - metrics.empirical_quantile(self._sim_reference, components[:, 3])
