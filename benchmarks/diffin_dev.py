@@ -11,6 +11,7 @@ Parts (``--parts``):
   self-influential by TracIn (``target="self"``; Diff-In's self-influence
   costs ``hessian_batch_size`` sample gradients per sample, too slow here), or
   at random — and train on the rest.
+- ``detection``: how well each ranking finds the flipped labels (ROC-AUC).
 - ``cost``: wall time of the influence computation of Diff-In vs TracIn on the
   same checkpoints; per-sample throughput of ``jvp`` directional derivatives
   and of ``vmap`` per-sample gradients; growth of peak memory from N to 4N.
@@ -35,17 +36,19 @@ from skprune.benchmark import Method, format_by_ratio, run_benchmark, summarize,
 from skprune.datasets import load_fashion_mnist
 
 
-def _diffin(variant, target="validation"):
+def _diffin(variant, target="validation", validation_data=None):
     def factory(*, epochs, random_state, device):
         return DiffInScorer(
             variant=variant,
             target=target,
+            validation_data=validation_data,
             max_epochs=epochs,
             device=device,
             random_state=random_state,
         )
 
-    factory.__doc__ = f"DiffInScorer(variant={variant!r}, target={target!r}), target epochs."
+    where = "a clean held-out set" if validation_data is not None else "a split of the data"
+    factory.__doc__ = f"DiffInScorer(variant={variant!r}, target={target!r}) on {where}."
     return factory
 
 
@@ -78,11 +81,28 @@ def coreset(data, args):
     print(format_by_ratio(summarize(rows)))
 
 
+def _clean_target(data, args):
+    """A clean target set: training-file images outside the training subset."""
+    extra = load_fashion_mnist(n_train=args.n_train + args.n_clean_val, n_test=10, random_state=0)
+    train_rows = {row.tobytes() for row in data[0]}
+    outside = np.array([row.tobytes() not in train_rows for row in extra.X_train])
+    clean = (extra.X_train[outside][: args.n_clean_val], extra.y_train[outside][: args.n_clean_val])
+    print(f"clean target set: {clean[1].size} training-file images outside the subset")
+    return clean
+
+
 def cleaning(data, args):
+    clean = _clean_target(data, args)
+    scorers = {
+        **SCORERS,
+        "diffin-clean": _diffin("full", validation_data=clean),
+        "tracin-clean": _diffin("tracin", validation_data=clean),
+    }
     methods = [
         Method("random", None, "random"),
         Method("drop-harmful/diffin", "diffin", "hard"),
-        Method("drop-harmful/tracin", "tracin", "hard"),
+        Method("drop-harmful/diffin-clean", "diffin-clean", "hard"),
+        Method("drop-harmful/tracin-clean", "tracin-clean", "hard"),
         # Self-influence is a difficulty: the easy rule drops the highest.
         Method("drop-self-influential/tracin", "tracin-self", "easy"),
     ]
@@ -93,12 +113,41 @@ def cleaning(data, args):
         list(range(args.seeds)),
         epochs=args.epochs,
         label_noise=args.noise,
-        scorers=SCORERS,
+        scorers=scorers,
         equal_steps=False,
         progress=True,
     )
     write_csv(rows, "benchmarks/results/diffin_cleaning.csv")
     print(format_by_ratio(summarize(rows), exclude=()))
+
+
+def detection(data, args):
+    """ROC-AUC and precision among the top 5% for finding the flipped labels."""
+    from sklearn.metrics import roc_auc_score
+
+    from skprune.datasets import add_label_noise
+
+    X, y, _, _ = data
+    print(f"{args.noise:.0%} symmetric noise; seed 0")
+    clean = _clean_target(data, args)
+    for name, params in [
+        ("Diff-In, noisy split", {}),
+        ("TracIn, noisy split", {"variant": "tracin"}),
+        ("Diff-In, clean target set", {"validation_data": clean}),
+        ("TracIn, clean target set", {"variant": "tracin", "validation_data": clean}),
+        ("TracIn, self-influence", {"variant": "tracin", "target": "self"}),
+    ]:
+        y_noisy, flipped = add_label_noise(y, args.noise, random_state=0)
+        start = time.perf_counter()
+        scorer = DiffInScorer(max_epochs=args.epochs, random_state=0, **params).fit(X, y_noisy)
+        seconds = time.perf_counter() - start
+        # Harmful = low validation influence; suspicious = high self-influence.
+        suspicion = scorer.scores_ if params.get("target") == "self" else -scorer.scores_
+        top = np.argsort(-suspicion)[: int(round(args.clean_fraction * y.size))]
+        print(
+            f"{name:<28} ROC-AUC {roc_auc_score(flipped, suspicion):.4f}  flipped among the top "
+            f"{args.clean_fraction:.0%}: {flipped[top].mean():.2f}  ({seconds:.0f} s)"
+        )
 
 
 def _time(function, repeats=3):
@@ -120,7 +169,7 @@ def cost(data, args):
         f"DiffInScorer fit (N={y.size}, {args.epochs} epochs): {time.perf_counter() - start:.1f} s"
     )
     y_codes = np.searchsorted(scorer.classes_, y)
-    train = np.setdiff1d(np.arange(y.size), scorer.validation_indices_)
+    validation = scorer.validation_indices_
     models = [scorer._checkpoint_model(c) for c in scorer.checkpoints_]
     seconds = {}
     for variant in ("tracin", "full"):
@@ -128,7 +177,7 @@ def cost(data, args):
 
         def run():
             for model in models:
-                scorer._checkpoint_fit(model, X, y_codes, train, scorer.validation_indices_)
+                scorer._checkpoint_fit(model, X, y_codes, X[validation], y_codes[validation])
 
         seconds[variant] = _time(run)
     print(
@@ -163,10 +212,11 @@ def cost(data, args):
                 check=True,
             )
             peaks[n_samples] = json.loads(out.stdout.strip().splitlines()[-1])
-        print(
-            f"N={n_samples}: peak RSS {peaks[n_samples]['peak_mb']:.0f} MB, of which fitting "
-            f"added {peaks[n_samples]['fit_mb']:.0f} MB (data {peaks[n_samples]['data_mb']:.0f} MB)"
-        )
+            print(
+                f"N={n_samples}: peak RSS {peaks[n_samples]['peak_mb']:.0f} MB, of which fitting "
+                f"added {peaks[n_samples]['fit_mb']:.0f} MB "
+                f"(data {peaks[n_samples]['data_mb']:.0f} MB)"
+            )
 
 
 def _peak_rss_mb():
@@ -201,6 +251,7 @@ def main(argv=None):
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--clean-fraction", type=float, default=0.05)
     parser.add_argument("--memory-n", type=int, default=5000)
+    parser.add_argument("--n-clean-val", type=int, default=1000)
     parser.add_argument("--memory-probe", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--probe-dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -215,7 +266,9 @@ def main(argv=None):
     )
     for part in args.parts:
         print(f"\n== {part}")
-        {"coreset": coreset, "cleaning": cleaning, "cost": cost}[part](data, args)
+        {"coreset": coreset, "cleaning": cleaning, "detection": detection, "cost": cost}[part](
+            data, args
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Synthetic data (``make_classification``, 32 features by default), the default MLP on
 the CPU, one process per run: every (scorer, N) pair is fitted in a fresh Python
 subprocess that loads the data from a ``.npy`` file, so its peak resident set size
-(``resource.getrusage``, ``ru_maxrss``) belongs to that fit alone. Reports the fit's
+(``VmHWM`` of ``/proc/self/status``) belongs to that fit alone. Reports the fit's
 wall time, the peak RSS, the peak RSS before the fit (interpreter, torch, the data and
 a warm-up fit), the slope of log(time) against log(N) fitted over all sizes
 (1 = linear) and the marginal cost per sample between consecutive sizes. Each
@@ -70,7 +70,12 @@ def build_scorer(name, args):
 
 
 def _rss_mib():
-    # ru_maxrss is in KiB on Linux.
+    # VmHWM (KiB) belongs to this process image. getrusage's ru_maxrss would not do: Linux
+    # carries it across fork + exec, so a child would report its parent's peak.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -32,7 +32,6 @@ model is almost certain of them, so the ranking among them is arbitrary).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shlex
 import sys
@@ -45,8 +44,15 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from skprune import CoresetSelector, TrainingDynamicsScorer, UnseenScorer
+from skprune.benchmark import (
+    equal_step_epochs,
+    format_by_ratio,
+    summarize,
+    train_and_evaluate,
+    write_csv,
+)
 from skprune.datasets import add_label_noise, load_fashion_mnist
-from skprune.nets import MLP, infer, make_default_net, seeded
+from skprune.nets import MLP, infer
 from skprune.sampling import select
 from skprune.scorers.dynamics import snapshot_difficulty
 
@@ -223,7 +229,7 @@ def stability(args, out):
                 hist[(regime, name, m)] = normalized(m, a, n_classes)
         out.flush()
     if args.out_dir:
-        write_csv(os.path.join(args.out_dir, f"unseen_fashion_stability{args.tag}.csv"), rows)
+        write_csv(rows, os.path.join(args.out_dir, f"unseen_fashion_stability{args.tag}.csv"))
     if args.fig:
         plot_histograms(hist, args)
 
@@ -264,11 +270,10 @@ def plot_histograms(hist, args):
 def train_and_test(X, y, X_test, y_test, n_classes, epochs, seed, n_full=None):
     if n_full:
         # As many SGD steps as on all the data, so a small coreset is not just undertrained.
-        epochs = int(np.ceil(epochs * n_full / len(y)))
-    net = make_default_net(X, n_classes, max_epochs=epochs, device="cpu")
-    with seeded(seed):
-        net.fit(X, y)
-    return float((net.predict(X_test) == y_test).mean())
+        epochs = equal_step_epochs(epochs, n_full, len(y))
+    return train_and_evaluate(
+        X, y, X_test, y_test, n_classes=n_classes, epochs=epochs, seed=seed, device="cpu"
+    )
 
 
 def coresets(args, out):
@@ -286,7 +291,7 @@ def coresets(args, out):
         start = time.perf_counter()
         full_acc = train_and_test(X, y, X_test, y_test, n_classes, args.score_epochs, seed)
         full_time = time.perf_counter() - start
-        rows.append(dict(seed=seed, method="full", ratio=0.0, acc=full_acc))
+        rows.append(dict(seed=seed, method="full", ratio=0.0, n_kept=y.size, accuracy=full_acc))
         scores = {}
         fit, fit_time, _ = fitting_scores(X, y, args.metrics, None, args.score_epochs, seed)
         for m in args.metrics:
@@ -313,7 +318,9 @@ def coresets(args, out):
                 acc = train_and_test(
                     X[picked], y[picked], X_test, y_test, n_classes, args.epochs, seed, y.size
                 )
-                rows.append(dict(seed=seed, method=name, ratio=ratio, acc=acc))
+                rows.append(
+                    dict(seed=seed, method=name, ratio=ratio, n_kept=picked.size, accuracy=acc)
+                )
                 out.write(f"  {name:24s} ratio={ratio} acc={acc:.4f}\n")
                 out.flush()
             if ratio not in args.multi_ratios:
@@ -336,35 +343,25 @@ def coresets(args, out):
                 acc = train_and_test(
                     X[picked], y[picked], X_test, y_test, n_classes, args.epochs, seed, y.size
                 )
-                rows.append(dict(seed=seed, method=name, ratio=ratio, acc=acc))
+                rows.append(
+                    dict(seed=seed, method=name, ratio=ratio, n_kept=picked.size, accuracy=acc)
+                )
                 out.write(f"  {name:24s} ratio={ratio} acc={acc:.4f} (selection {t:.1f}s)\n")
                 out.flush()
     if args.out_dir:
-        write_csv(os.path.join(args.out_dir, "unseen_fashion_coresets.csv"), rows)
-        write_csv(os.path.join(args.out_dir, "unseen_fashion_cost.csv"), costs)
-    summarize(rows, costs, args, out)
+        write_csv(rows, os.path.join(args.out_dir, "unseen_fashion_coresets.csv"))
+        write_csv(costs, os.path.join(args.out_dir, "unseen_fashion_cost.csv"))
+    report(rows, costs, args, out)
 
 
-def summarize(rows, costs, args, out):
-    methods = list(dict.fromkeys(r["method"] for r in rows if r["method"] != "full"))
-    full = [r["acc"] for r in rows if r["method"] == "full"]
+def report(rows, costs, args, out):
+    summary = summarize(rows)
+    full = next(s for s in summary if s["method"] == "full")
     out.write(
-        f"\n## coresets: mean ± std test accuracy over {args.seeds} seeds, (difference to "
-        f"random) (full data {np.mean(full):.4f} ± {np.std(full):.4f})\n\n"
+        f"\n## coresets: mean ± std test accuracy over {args.seeds} seeds, (points vs "
+        f"random) (full data {full['accuracy_mean']:.4f} ± {full['accuracy_std']:.4f})\n\n"
     )
-    out.write("| method | " + " | ".join(f"α={r}" for r in args.ratios) + " |\n")
-    out.write("|---|" + "---|" * len(args.ratios) + "\n")
-    for m in methods:
-        cells = []
-        for ratio in args.ratios:
-            accs = [r["acc"] for r in rows if r["method"] == m and r["ratio"] == ratio]
-            if not accs:
-                cells.append("–")
-                continue
-            rand = [r["acc"] for r in rows if r["method"] == "random" and r["ratio"] == ratio]
-            diff = np.mean(accs) - np.mean(rand)
-            cells.append(f"{np.mean(accs):.4f} ± {np.std(accs):.4f} ({diff:+.4f})")
-        out.write(f"| {m} | " + " | ".join(cells) + " |\n")
+    out.write(format_by_ratio(summary) + "\n")
     out.write(
         "\n## cost: scoring time / one full training of the scoring net "
         f"(median over {len(costs)} seeds)\n\n"
@@ -378,15 +375,6 @@ def summarize(rows, costs, args, out):
                 f"{key[:-5]}: median {np.median([c[key] for c in costs]):.2f}s, ratio {ratio:.3f}\n"
             )
     out.flush()
-
-
-def write_csv(path, rows):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv=None):

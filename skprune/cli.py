@@ -711,7 +711,7 @@ def _results_page(command, setup, table, elapsed, images):
             "# Benchmark results",
             "",
             "Test accuracy of coresets selected by each method at several pruning ratios, "
-            "against random selection and the full data. This page, its table and its "
+            "against random selection and the full data. This page, its tables and its "
             "figures were written by one run of",
             "",
             "```bash",
@@ -719,7 +719,7 @@ def _results_page(command, setup, table, elapsed, images):
             "```",
             "",
             f"(skprune {__version__}; {elapsed:.0f} s wall time on {os.cpu_count()} CPU cores, "
-            "one torch thread). The table is the one the command printed. Run the command "
+            "one torch thread). The tables are the ones the command printed. Run the command "
             "again to regenerate the page; `skprune bench --help` lists the options. Times "
             "depend on the machine and its load; differences smaller than about one standard "
             "deviation are noise.",

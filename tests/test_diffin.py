@@ -212,3 +212,39 @@ def test_cleaning_with_self_influence_drops_mostly_mislabeled(noisy_data, tiny_n
     selector.fit(X, y)
     dropped = np.setdiff1d(np.arange(y.size), selector.sample_indices_)
     assert flipped[dropped].mean() > 0.8
+
+
+def test_own_validation_data_is_the_target(noisy_data, tiny_net):
+    X, y, flipped = noisy_data
+    clean_X, clean_y = make_classification(
+        400,
+        8,
+        n_informative=5,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=0,
+    )
+    X_val, y_val = clean_X[300:].astype(np.float32), clean_y[300:]
+    net = _plain_sgd_net(tiny_net, 8, 3)
+    scorer = _diffin(estimator=net, max_epochs=20, validation_data=(X_val, y_val))
+    scores = scorer.fit(X[:300], y[:300]).scores_
+    # Every sample trains the net; a clean target set exposes the flipped labels.
+    assert scorer.n_train_ == 300 and scorer.validation_indices_.size == 0
+    assert roc_auc_score(flipped[:300], -scores) > 0.8
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"target": "self"}, "target='self' has none"),
+        ({"validation_data": (np.zeros((3, 8)),)}, "pair"),
+        ({"validation_data": (np.zeros((3, 5)), [0, 1, 2])}, "5 features"),
+        ({"validation_data": (np.zeros((3, 8)), [0, 1, 7])}, "not seen in fit"),
+    ],
+)
+def test_bad_validation_data_is_named(params, match, small_data):
+    X, y = small_data
+    params = {"validation_data": (X[:5], y[:5]), **params}
+    with pytest.raises(ValueError, match=match):
+        _diffin(**params).fit(X, y)
