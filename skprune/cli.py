@@ -55,7 +55,13 @@ from .benchmark import (
 )
 from .datasets import load_digits, load_fashion_mnist, load_mnist1d
 from .sampling import STRATEGIES
-from .scorers import DYNAMICS_METRICS, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from .scorers import (
+    DYNAMICS_METRICS,
+    DiffInScorer,
+    SIMScorer,
+    TrainingDynamicsScorer,
+    UnseenScorer,
+)
 from .selection import CoresetSelector
 
 __all__ = [
@@ -355,6 +361,8 @@ def _make_scorer(name, epochs):
         return SIMScorer(**settings)
     if name == "unseen":
         return UnseenScorer("margin", **settings)
+    if name == "diffin":
+        return DiffInScorer(**settings)
     return TrainingDynamicsScorer(name, **settings)
 
 
@@ -565,9 +573,13 @@ def _parser():
     )
     select_command.add_argument(
         "--scorer",
-        choices=["sim", "unseen", *DYNAMICS_METRICS],
+        choices=["sim", "unseen", "diffin", *DYNAMICS_METRICS],
         default="sim",
-        help="difficulty score (default: sim; unseen = UNSEEN margin)",
+        help=(
+            "difficulty score (default: sim; unseen = UNSEEN margin; diffin = Diff-In "
+            "influence on a validation split, higher = more helpful: pair it with "
+            "--strategy ccs or sims, or hard for cleaning at a small ratio)"
+        ),
     )
     select_command.add_argument(
         "--pruning-ratio",

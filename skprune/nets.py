@@ -448,7 +448,8 @@ def seeded(seed):
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with _SEED_LOCK:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # Only fork_rng's own notice; warnings raised while training must reach the user.
+            warnings.filterwarnings("ignore", message=".*fork_rng.*")
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(int(seed))
                 yield

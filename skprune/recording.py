@@ -10,6 +10,8 @@ estimates such as Diff-In and TracIn.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from skorch.callbacks import Callback
 
@@ -118,6 +120,9 @@ class CheckpointRecorder(Callback):
     ----------
     n_checkpoints : int, default=5
         Number of checkpoints m (at most T).
+    clip : bool, default=False
+        When training has fewer than ``n_checkpoints`` steps, keep one
+        checkpoint per step with a warning instead of raising.
 
     Attributes
     ----------
@@ -147,8 +152,9 @@ class CheckpointRecorder(Callback):
     (8, [1, 3, 5, 7])
     """
 
-    def __init__(self, n_checkpoints=5):
+    def __init__(self, n_checkpoints=5, clip=False):
         self.n_checkpoints = n_checkpoints
+        self.clip = clip
 
     def initialize(self):
         self.steps_ = []
@@ -168,13 +174,17 @@ class CheckpointRecorder(Callback):
         drop_last = bool(net.get_params().get("iterator_train__drop_last", False))
         per_epoch = n_samples // batch_size if drop_last else -(-n_samples // batch_size)
         self.total_steps_ = int(net.max_epochs) * max(per_epoch, 1)
-        if not 1 <= int(self.n_checkpoints) <= self.total_steps_:
-            raise ValueError(
+        m = int(self.n_checkpoints)
+        if not 1 <= m <= self.total_steps_:
+            message = (
                 f"n_checkpoints must be between 1 and the number of training steps "
                 f"({self.total_steps_} = {net.max_epochs} epochs x {per_epoch} batches), "
                 f"got {self.n_checkpoints}"
             )
-        m = int(self.n_checkpoints)
+            if not self.clip or m < 1:
+                raise ValueError(message)
+            warnings.warn(f"{message}; using {self.total_steps_} checkpoints", UserWarning)
+            m = self.total_steps_
         # Midpoints of m equal intervals of [0, T).
         self._targets = {int((k + 0.5) * self.total_steps_ / m) for k in range(m)}
         self._step = 0

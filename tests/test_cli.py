@@ -61,7 +61,7 @@ def test_demo_succeeds(quick_demo):
 
 
 def test_demo_methods_are_sim_unseen_diffin_against_random():
-    assert set(DEMO_METHODS) >= {"random", "sims/sim", "hard/unseen-3step", "hard/diffin"}
+    assert set(DEMO_METHODS) >= {"random", "sims/sim", "hard/unseen-3step", "ccs/diffin"}
     assert all(name in METHODS for name in DEMO_METHODS)
 
 
@@ -351,6 +351,19 @@ def test_select_npz_to_npz(select_data):
         assert core["indices"].shape == (27,) and core["weights"].shape == (27,)
         np.testing.assert_allclose(core["scores"], core["all_scores"][core["indices"]])
         assert core["all_scores"].shape == (90,)
+
+
+@pytest.mark.parametrize("scorer", ["diffin", "unseen", "sim"])
+def test_select_with_each_paper_scorer(scorer, select_data):
+    tmp, X, y = select_data
+    np.savez(tmp / "d.npz", X=X, y=y)
+    args = ["select", str(tmp / "d.npz"), "--scorer", scorer, "--epochs", "2"]
+    assert (
+        main([*args, "--strategy", "ccs", "--pruning-ratio", "0.5", "-o", str(tmp / "c.npz")]) == 0
+    )
+    with np.load(tmp / "c.npz") as core:
+        assert core["indices"].shape == (45,)
+        assert np.isfinite(core["all_scores"]).all() and np.unique(core["all_scores"]).size > 45
 
 
 def test_select_npy_pair_and_csv_give_the_same_coreset(select_data):

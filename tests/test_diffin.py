@@ -174,7 +174,6 @@ def test_momentum_is_corrected_and_adam_warns(small_data, tiny_net):
     [
         ({"validation_fraction": 0.01}, None, "validation_fraction=0.01 of 200 samples"),
         ({}, "singleton", r"at least 2 samples per class.*target='self'"),
-        ({"n_checkpoints": 100}, None, "n_checkpoints must be between 1 and"),
         ({"variant": "exact"}, None, "variant"),
     ],
 )
@@ -185,6 +184,14 @@ def test_errors_are_named(params, y_edit, match, small_data):
         y[0] = 9
     with pytest.raises(ValueError, match=match):
         _diffin(**params).fit(X, y)
+
+
+def test_more_checkpoints_than_steps_keeps_every_step_and_warns(small_data):
+    X, y = small_data
+    with pytest.warns(UserWarning, match="using 6 checkpoints"):
+        scorer = _diffin(n_checkpoints=100, max_epochs=3).fit(X, y)
+    # 160 training samples: a batch of 128 and one of 32 per epoch, 3 epochs.
+    assert len(scorer.checkpoints_) == scorer.total_steps_ == 6
 
 
 def test_self_target_accepts_a_class_of_one_sample(small_data):

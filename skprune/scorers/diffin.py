@@ -70,7 +70,8 @@ class DiffInScorer(BaseScorer):
         warning says that only the ranking is meaningful.
     n_checkpoints : int, default=5
         Number m of evenly spaced checkpoints (midpoints of m equal intervals
-        of training).
+        of training); training with fewer optimizer steps keeps one checkpoint
+        per step and warns.
     target : {"validation", "self"}, default="validation"
         ``"validation"``: influence on the mean loss of a stratified held-out
         split of the training data (``validation_fraction``); the scoring net
@@ -275,7 +276,7 @@ class DiffInScorer(BaseScorer):
             X_target, y_target = self._target_set()
         else:
             X_target, y_target = X[validation], y[validation]
-        recorder = CheckpointRecorder(n_checkpoints=self.n_checkpoints)
+        recorder = CheckpointRecorder(n_checkpoints=self.n_checkpoints, clip=True)
         net = self._make_net(X, [("skprune_checkpoints", recorder)])
         if self.verbose:
             print(
