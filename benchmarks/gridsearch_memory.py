@@ -24,22 +24,19 @@ search with refit scores about 3 N samples against its N, whatever the cache doe
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from sklearn.datasets import make_classification
+from _common import RESULTS, synthetic_classification, write_results
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skprune import CoresetSelector, SIMScorer
 from skprune.nets import make_default_net
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RATIOS = [0.3, 0.5, 0.7, 0.9]
 
 
@@ -72,16 +69,7 @@ def main(argv=None):
     output = Path(args.output or RESULTS / f"gridsearch_memory_{args.estimator}")
 
     torch.set_num_threads(1)
-    X, y = make_classification(
-        n_samples=args.n_samples,
-        n_features=args.features,
-        n_informative=min(args.features, 16),
-        n_classes=args.classes,
-        n_clusters_per_class=1,
-        flip_y=0.05,
-        random_state=0,
-    )
-    X = X.astype(np.float32)
+    X, y = synthetic_classification(args.n_samples, args.features, args.classes)
     if args.estimator == "logreg":
         estimator = LogisticRegression(max_iter=200)
     else:
@@ -135,13 +123,7 @@ def main(argv=None):
         }
         for name in names
     ]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output.with_suffix(".csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    output.with_suffix(".log").write_text("\n".join(lines) + "\n")
-    print(f"wrote {output.with_suffix('.csv')} and {output.with_suffix('.log')}")
+    write_results(rows, lines, output)
 
 
 if __name__ == "__main__":

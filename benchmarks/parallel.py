@@ -15,19 +15,15 @@ checked to be identical.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import make_classification
+from _common import RESULTS, synthetic_classification, write_results
 
 from skprune import SIMScorer
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def timed_fit(X, y, n_models, n_jobs, epochs):
@@ -53,16 +49,7 @@ def main(argv=None):
     # One intra-op thread per process: n_jobs=1 uses one core, n_jobs=2 two
     # (joblib limits its workers' threads the same way).
     torch.set_num_threads(1)
-    X, y = make_classification(
-        n_samples=args.n_samples,
-        n_features=args.features,
-        n_informative=min(args.features, 16),
-        n_classes=args.classes,
-        n_clusters_per_class=1,
-        flip_y=0.05,
-        random_state=0,
-    )
-    X = X.astype(np.float32)
+    X, y = synthetic_classification(args.n_samples, args.features, args.classes)
     lines = [
         f"# parallel: N={args.n_samples} features={args.features} classes={args.classes} "
         f"epochs={args.epochs} repeats={args.repeats} cpus={os.cpu_count()} "
@@ -99,14 +86,7 @@ def main(argv=None):
         )
         lines.append(line)
         print(line, flush=True)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output.with_suffix(".csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    output.with_suffix(".log").write_text("\n".join(lines) + "\n")
-    print(f"wrote {output.with_suffix('.csv')} and {output.with_suffix('.log')}")
+    write_results(rows, lines, args.output)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ in-memory array. Run it on a quiet machine: the timings are wall-clock times.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -30,23 +29,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from _common import RESULTS, synthetic_classification, write_results
 
 
 def make_data(n_samples, n_features, n_classes, directory, seed=0):
     """Write ``X`` (float32) and ``y`` of a synthetic problem to ``directory``; return paths."""
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=min(n_features, 16),
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        flip_y=0.05,
-        random_state=seed,
-    )
+    X, y = synthetic_classification(n_samples, n_features, n_classes, seed)
     X_path = Path(directory) / f"X_{n_samples}.npy"
     y_path = Path(directory) / f"y_{n_samples}.npy"
     np.save(X_path, X.astype(np.float32))
@@ -183,14 +171,7 @@ def main(argv=None):
                 )
             lines.append(line)
             print(line)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output.with_suffix(".csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    output.with_suffix(".log").write_text("\n".join(lines) + "\n")
-    print(f"wrote {output.with_suffix('.csv')} and {output.with_suffix('.log')}")
+    write_results(rows, lines, args.output)
 
 
 if __name__ == "__main__":
