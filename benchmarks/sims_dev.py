@@ -11,15 +11,17 @@ difficulty ranking finds the flipped labels (ROC-AUC), beside cleanlab when inst
 
 ``--eval validation`` evaluates on a split of the training file that the training
 subset does not contain (used to pick the SIMS defaults); ``--eval test`` on the
-official test set (the figures reported in docs/). ``--density`` adds SIMS variants:
-``name:mean_start,mean_end,concentration[,gamma]``.
+official test set (the figures reported in docs/). ``--density`` adds SIMS variants,
+either positional ``name:mean_start,mean_end,concentration[,gamma]`` or by keyword
+``name:mean_start=0.6,cut_end=0.2,...`` (any :func:`skprune.sampling.sims_density`
+parameter); a variant runs on every score whose ``sims_<score>`` method is selected.
+``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
+(normalized to mean 1) and reports them as extra ``+w`` methods.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import os
 import sys
 import time
 
@@ -27,9 +29,16 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from skprune import SIMScorer, TrainingDynamicsScorer
+from skprune.benchmark import (
+    equal_step_epochs,
+    format_by_ratio,
+    summarize,
+    train_and_evaluate,
+    write_csv,
+)
 from skprune.datasets import add_label_noise, load_digits, load_fashion_mnist
 from skprune.metrics import el2n
-from skprune.nets import infer, make_default_net, seeded
+from skprune.nets import MLP, infer, make_default_net, seeded
 from skprune.sampling import select
 
 
@@ -50,18 +59,61 @@ def train_and_test(X, y, X_test, y_test, n_classes, args, seed, n_full=None):
     epochs = args.epochs
     if args.schedule == "equal-steps" and n_full:
         # As many SGD steps as on all the data, so a small coreset is not just undertrained.
-        epochs = int(np.ceil(args.epochs * n_full / len(y)))
-    net = make_default_net(X, n_classes, max_epochs=epochs, device="cpu")
+        epochs = equal_step_epochs(args.epochs, n_full, len(y))
+    return train_and_evaluate(
+        X, y, X_test, y_test, n_classes=n_classes, epochs=epochs, seed=seed, device="cpu"
+    )
+
+
+class _WeightColumnMLP(MLP):
+    """The default MLP on all columns but the last, which carries the sample weight."""
+
+    def forward(self, X):
+        return super().forward(X[:, :-1])
+
+
+def _weighted_classifier(net):
+    """``net`` (an unfitted default net) with a loss weighted by the input's last column."""
+    from skorch import NeuralNetClassifier
+
+    class WeightedClassifier(NeuralNetClassifier):
+        def get_loss(self, y_pred, y_true, X=None, training=False):
+            losses = super().get_loss(y_pred, y_true, X=X, training=training)
+            weights = X[:, -1].to(losses.device) if training else 1.0
+            return (losses * weights).mean()
+
+    params = net.get_params(deep=False)
+    params.update(module=_WeightColumnMLP, criterion__reduction="none")
+    return WeightedClassifier(**params)
+
+
+def train_weighted(X, y, weights, X_test, y_test, n_classes, args, seed, n_full):
+    """Like :func:`train_and_test` with a per-sample loss weight (same init, same batches)."""
+    epochs = args.epochs
+    if args.schedule == "equal-steps":
+        epochs = equal_step_epochs(args.epochs, n_full, len(y))
+    net = _weighted_classifier(make_default_net(X, n_classes, max_epochs=epochs, device="cpu"))
+    column = np.asarray(weights, dtype=X.dtype)[:, None]
     with seeded(seed):
-        net.fit(X, y)
-    return float((net.predict(X_test) == y_test).mean())
+        net.fit(np.hstack([X, column]), y)
+    ones = np.ones((len(X_test), 1), dtype=X_test.dtype)
+    return float(np.mean(net.predict(np.hstack([X_test, ones])) == y_test))
+
+
+def _number_or_text(value):
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def parse_density(text):
     name, values = text.split(":")
-    numbers = [float(v) for v in values.split(",")]
+    items = values.split(",")
+    if all("=" in item for item in items):
+        return name, {k: _number_or_text(v) for k, v in (item.split("=") for item in items)}
     keys = ["mean_start", "mean_end", "concentration", "gamma"]
-    return name, dict(zip(keys, numbers, strict=False))
+    return name, dict(zip(keys, [float(v) for v in items], strict=False))
 
 
 def cleanlab_auc(X, y, flipped, seed, args):
@@ -109,6 +161,11 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=None)
     parser.add_argument("--density", action="append", default=[], type=parse_density)
     parser.add_argument("--sim-params", default="", help="e.g. certainty_weight=0.5,...")
+    parser.add_argument(
+        "--weighted",
+        action="store_true",
+        help="also train every SIMS coreset with its importance weights (methods ending '+w')",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
 
@@ -133,7 +190,16 @@ def main(argv=None):
             start = time.perf_counter()
             full_acc = train_and_test(X_train, y_fit, X_test, y_test, n_classes, args, seed)
             full_time = time.perf_counter() - start
-            rows.append(dict(noise=noise, seed=seed, method="full", ratio=0.0, acc=full_acc))
+            rows.append(
+                dict(
+                    noise=noise,
+                    seed=seed,
+                    method="full",
+                    ratio=0.0,
+                    n_kept=y_fit.size,
+                    accuracy=full_acc,
+                )
+            )
 
             start = time.perf_counter()
             sim = SIMScorer(
@@ -182,6 +248,7 @@ def main(argv=None):
                 "el2n_easy": ("easy", scores["el2n"], {}),
                 "forgetting_hard": ("hard", scores["forgetting"], {}),
                 "ccs_el2n": ("ccs", scores["el2n"], {"hard_fraction": 0.1}),
+                "ccs_sim": ("ccs", scores["sim"], {"hard_fraction": 0.1}),
                 "sims_sim": ("sims", scores["sim"], {}),
                 "sims_el2n": ("sims", scores["el2n"], {}),
             }
@@ -189,54 +256,56 @@ def main(argv=None):
                 methods[f"sims_sim[{name}]"] = ("sims", scores["sim"], density)
                 methods[f"sims_el2n[{name}]"] = ("sims", scores["el2n"], density)
             if args.methods:
-                methods = {k: v for k, v in methods.items() if k in args.methods or "[" in k}
+                # A density variant runs when its base method (e.g. sims_sim) is selected.
+                methods = {k: v for k, v in methods.items() if k.split("[")[0] in args.methods}
             for ratio in args.ratios:
                 for name, (strategy, difficulty, params) in methods.items():
-                    picked = select(
+                    selection = select(
                         strategy, difficulty, y_fit, ratio, random_state=seed, **params
-                    ).indices
-                    acc = train_and_test(
-                        X_train[picked],
-                        y_fit[picked],
-                        X_test,
-                        y_test,
-                        n_classes,
-                        args,
-                        seed,
-                        n_full=y_fit.size,
                     )
-                    rows.append(dict(noise=noise, seed=seed, method=name, ratio=ratio, acc=acc))
-                    print(f"  {name:24s} ratio={ratio} acc={acc:.4f}", flush=True)
+                    picked = selection.indices
+                    runs = [(name, None)]
+                    if args.weighted and strategy == "sims":
+                        weights = 1.0 / selection.probabilities[picked]
+                        runs.append((f"{name}+w", weights / weights.mean()))
+                    for run_name, weights in runs:
+                        fit_args = (X_test, y_test, n_classes, args, seed)
+                        if weights is None:
+                            acc = train_and_test(
+                                X_train[picked], y_fit[picked], *fit_args, n_full=y_fit.size
+                            )
+                        else:
+                            acc = train_weighted(
+                                X_train[picked], y_fit[picked], weights, *fit_args, y_fit.size
+                            )
+                        rows.append(
+                            dict(
+                                noise=noise,
+                                seed=seed,
+                                method=run_name,
+                                ratio=ratio,
+                                n_kept=picked.size,
+                                accuracy=acc,
+                            )
+                        )
+                        print(f"  {run_name:28s} ratio={ratio} acc={acc:.4f}", flush=True)
 
     if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    summarize(rows, aucs, args)
+        write_csv(rows, args.out)
+    report(rows, aucs, args)
 
 
-def summarize(rows, aucs, args):
+def report(rows, aucs, args):
     out = sys.stdout
     for noise in args.noise:
-        sub = [r for r in rows if r["noise"] == noise]
-        methods = list(dict.fromkeys(r["method"] for r in sub if r["method"] != "full"))
-        full = [r["acc"] for r in sub if r["method"] == "full"]
+        summary = summarize([r for r in rows if r["noise"] == noise])
+        full = next(s for s in summary if s["method"] == "full")
         out.write(
-            f"\n## noise={noise}: mean ± std test accuracy over {args.seeds} seeds "
-            f"(full data {np.mean(full):.4f} ± {np.std(full):.4f})\n\n"
+            f"\n## noise={noise}: mean ± std test accuracy over {args.seeds} seeds, "
+            f"(points vs random) (full data {full['accuracy_mean']:.4f} ± "
+            f"{full['accuracy_std']:.4f})\n\n"
         )
-        out.write("| method | " + " | ".join(f"α={r}" for r in args.ratios) + " |\n")
-        out.write("|---|" + "---|" * len(args.ratios) + "\n")
-        for m in methods:
-            cells = []
-            for ratio in args.ratios:
-                accs = [r["acc"] for r in sub if r["method"] == m and r["ratio"] == ratio]
-                rand = [r["acc"] for r in sub if r["method"] == "random" and r["ratio"] == ratio]
-                diff = np.mean(accs) - np.mean(rand)
-                cells.append(f"{np.mean(accs):.4f} ± {np.std(accs):.4f} ({diff:+.4f})")
-            out.write(f"| {m} | " + " | ".join(cells) + " |\n")
+        out.write(format_by_ratio(summary) + "\n")
     if aucs:
         keys = sorted({k for a in aucs for k in a if k.startswith(("auc_", "cleanlab_"))})
         out.write("\n## label-noise detection (median over seeds)\n\n")

@@ -20,6 +20,7 @@ in the global part it sees all scores (class-independent quantiles).
 
 from __future__ import annotations
 
+import inspect
 from collections import namedtuple
 from numbers import Integral, Real
 
@@ -204,20 +205,65 @@ def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strat
 
 
 def sims_density(
-    quantiles, pruning_ratio, *, mean_start=0.7, mean_end=0.35, gamma=1.0, concentration=4.0
+    quantiles,
+    pruning_ratio,
+    *,
+    mean_start=0.7,
+    mean_end=0.35,
+    gamma=1.0,
+    concentration=4.0,
+    cut_start=0.0,
+    cut_end=0.0,
+    floor_start=0.0,
+    floor_end=0.0,
 ):
     """Sampling density of SIMS over the difficulty quantile (0 = easiest, 1 = hardest).
 
-    A Beta density whose mean moves with the pruning ratio α,
-    ``μ(α) = mean_start + (mean_end - mean_start) · α^gamma``: towards harder
-    samples when data is plentiful (small α), towards easier ones when it is
-    scarce (large α), with ``a, b = μ·κ, (1 - μ)·κ``. The paper states that
-    the distribution adapts to α (its Fig. 2-3); the Beta family, the
-    schedule and the defaults are this project's choices. The defaults (mean
-    0.70 → 0.35, κ = 4) won a validation-split comparison on Fashion-MNIST
-    (docs/benchmarks.md): from α ≈ 0.5 on, the hardest tail (where injected
-    mislabels sit) gets almost no mass; at small α it keeps some, because
-    with plentiful data hard samples are informative and mislabels cost little.
+    Three schedules move with the pruning ratio α, each as
+    ``start + (end - start) · α^gamma``:
+
+    * a Beta **tilt** with mean ``μ(α)`` (``mean_start`` → ``mean_end``) and
+      concentration κ, ``a, b = μ·κ, (1 - μ)·κ``: by default towards harder
+      samples when data is plentiful (small α), towards easier ones when it is
+      scarce (large α);
+    * an optional **hard cut** ``h(α)`` (``cut_start`` → ``cut_end``): the
+      hardest ``h`` of the quantiles get density 0 (where mislabeled and
+      ambiguous samples sit) and the tilt is stretched over the kept
+      quantiles ``[0, 1 - h]``;
+    * an optional uniform **floor** ``f(α)`` (``floor_start`` → ``floor_end``)
+      mixed in: ``(1 - f) · tilt + f`` keeps every kept quantile covered.
+
+    The paper states that the sampling distribution adapts to α (its
+    Fig. 2-3); this density family, its schedules and its defaults are this
+    project's reconstruction. The defaults (mean 0.70 → 0.35, κ = 4, no cut,
+    no floor) won a validation-split comparison on Fashion-MNIST: from
+    α ≈ 0.5 on, the hardest tail gets almost no mass. Later rounds
+    (docs/benchmarks.md) found no cut or floor setting that beat them on both
+    clean and noisy labels: ``mean_start=0.6, mean_end=0.6, concentration=2,
+    cut_start=0.05, cut_end=0.2`` gains on clean labels at α ≥ 0.7 and loses
+    with 20% label noise.
+
+    Parameters
+    ----------
+    quantiles : array-like
+        Difficulty quantiles in [0, 1].
+    pruning_ratio : float
+        Fraction of the samples removed, α.
+    mean_start, mean_end : float in (0, 1)
+        Tilt mean at α = 0 and α = 1, on the stretched quantile ``u / (1 - h)``.
+    gamma : float, default=1.0
+        Shape of all three schedules (1 = linear in α).
+    concentration : float, default=4.0
+        κ of the Beta tilt; larger = narrower.
+    cut_start, cut_end : float in [0, 1)
+        Hardest fraction of the quantiles cut at α = 0 and α = 1.
+    floor_start, floor_end : float in [0, 1]
+        Weight of the uniform term at α = 0 and α = 1.
+
+    Returns
+    -------
+    ndarray
+        The density at ``quantiles`` (0 above the cut).
 
     Examples
     --------
@@ -226,13 +272,59 @@ def sims_density(
     >>> u = np.array([0.1, 0.5, 0.9])
     >>> bool(sims_density(u, 0.9)[0] > sims_density(u, 0.9)[2])  # easy favoured at high α
     True
+    >>> d = sims_density(u, 0.9, cut_start=0.05, cut_end=0.2)  # cut 0.185 at α = 0.9
+    >>> float(d[2])
+    0.0
     """
-    mean = mean_start + (mean_end - mean_start) * float(pruning_ratio) ** gamma
+    mean, cut, floor = _sims_schedule(
+        pruning_ratio, mean_start, mean_end, gamma, cut_start, cut_end, floor_start, floor_end
+    )
+    stretched = np.asarray(quantiles, dtype=np.float64) / (1.0 - cut)
+    inside = (stretched < 1.0) | (cut == 0.0)  # a sample exactly at the cut is cut
+    # Kept off the end points, where a Beta density with a or b below 1 is infinite.
+    tilt = beta_distribution.pdf(
+        np.clip(stretched, 1e-6, 1.0 - 1e-6), mean * concentration, (1.0 - mean) * concentration
+    )
+    return np.where(inside, (1.0 - floor) * tilt + floor, 0.0)
+
+
+def _sims_schedule(
+    pruning_ratio, mean_start, mean_end, gamma, cut_start, cut_end, floor_start, floor_end
+):
+    """Mean, hard cut and floor of the SIMS density at ``pruning_ratio``."""
+    position = float(pruning_ratio) ** gamma
+    mean = mean_start + (mean_end - mean_start) * position
+    cut = cut_start + (cut_end - cut_start) * position
+    floor = floor_start + (floor_end - floor_start) * position
     if not 0.0 < mean < 1.0:
         raise ValueError(f"the density mean must stay in (0, 1), got {mean} at α={pruning_ratio}")
-    return beta_distribution.pdf(
-        np.asarray(quantiles), mean * concentration, (1.0 - mean) * concentration
+    if not 0.0 <= cut < 1.0:
+        raise ValueError(f"the hard cut must stay in [0, 1), got {cut} at α={pruning_ratio}")
+    if not 0.0 <= floor <= 1.0:
+        raise ValueError(f"the floor must stay in [0, 1], got {floor} at α={pruning_ratio}")
+    return mean, cut, floor
+
+
+def _pin_sims_schedule(pruning_ratio, params):
+    """SIMS parameters with every α schedule (mean, cut, floor) fixed at ``pruning_ratio``.
+
+    Incremental selection passes each step's own budget ratio to the rule;
+    pinned parameters keep every step on the density of the overall ratio.
+    """
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(sims_density).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    density = {**defaults, **params}
+    mean, cut, floor = _sims_schedule(
+        pruning_ratio,
+        *(density[k] for k in ("mean_start", "mean_end", "gamma", "cut_start", "cut_end")),
+        density["floor_start"],
+        density["floor_end"],
     )
+    pinned = dict(mean_start=mean, mean_end=mean, cut_start=cut, cut_end=cut)
+    return {**density, **pinned, "floor_start": floor, "floor_end": floor}
 
 
 def _midrank_quantile(reference, values):
@@ -262,9 +354,13 @@ def _capped(weights, total):
     return np.minimum(1.0, _capped_scale(weights, total) * weights)
 
 
-def _sims_weights(scores, reference, pruning_ratio, density):
-    weights = sims_density(_midrank_quantile(reference, scores), pruning_ratio, **density)
-    return np.nan_to_num(weights, nan=0.0, posinf=0.0)
+def _spread(weights, k):
+    """πps probabilities for ``k`` draws; zero-weight samples only fill what the rest cannot."""
+    weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
+    positive = weights > 0
+    if np.count_nonzero(positive) < k:
+        weights = np.where(positive, weights, 1e-12 * (weights.max() if positive.any() else 1.0))
+    return _capped(weights, k)
 
 
 def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
@@ -272,29 +368,46 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
 
     The class-dependent share of the budget spreads each class's quota over its
     members by the density of their within-class quantile; the rest spreads by
-    the density of the quantile among all samples. Adding the two gives every
-    sample's inclusion probability (capped at 1); one randomized systematic
-    draw over the samples, grouped by class, then keeps exactly ``n_keep``
-    samples, each with exactly its probability, and ``floor`` or ``ceil`` of
-    each class's expected count — so the per-class floors hold.
+    the density of the quantile among all samples (with ``cut_scope="class"``,
+    cut by the within-class quantile instead). Adding the two gives every
+    sample's inclusion probability (capped at 1); samples above the hard cut
+    get probability 0 unless the others cannot fill the budget, and then fill
+    only the rest. One randomized systematic draw over the samples, grouped by
+    class, then keeps exactly ``n_keep`` samples, each with exactly its
+    probability, and ``floor`` or ``ceil`` of each class's expected count — so
+    the per-class floors hold.
     """
+    density = dict(density)
+    cut_scope = density.pop("cut_scope", "global")
+    if cut_scope not in ("global", "class"):
+        raise ValueError(f"cut_scope must be 'global' or 'class', got {cut_scope!r}")
+    class_quantile = np.zeros(scores.size)
+    for code in range(quotas.size):
+        members = np.flatnonzero(y_codes == code)
+        class_quantile[members] = _midrank_quantile(scores[members], scores[members])
     target = np.zeros(scores.size)
     for code, quota in enumerate(quotas):
         members = np.flatnonzero(y_codes == code)
         if quota:
-            weights = _sims_weights(scores[members], scores[members], pruning_ratio, density)
-            if np.count_nonzero(weights) < quota:  # degenerate density: uniform
-                weights = np.ones(members.size)
-            target[members] = _capped(weights, quota)
+            weights = sims_density(class_quantile[members], pruning_ratio, **density)
+            target[members] = _spread(weights, quota)
     n_global = n_keep - int(quotas.sum())
     if n_global:
-        weights = _sims_weights(scores, scores, pruning_ratio, density)
+        global_quantile = _midrank_quantile(scores, scores)
+        if cut_scope == "class":
+            # Tilt by the quantile among all samples; cut by the quantile within the class.
+            uncut = {**density, "cut_start": 0.0, "cut_end": 0.0}
+            weights = sims_density(global_quantile, pruning_ratio, **uncut)
+            weights = weights * (sims_density(class_quantile, pruning_ratio, **density) > 0)
+        else:
+            weights = sims_density(global_quantile, pruning_ratio, **density)
         spare = 1.0 - target  # room left under the cap
+        weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
+        if np.count_nonzero(weights[spare > 0]) < n_global:  # zero-weight samples fill the rest
+            weights = np.where(weights > 0, weights, 1e-12 * max(weights.max(), 1.0))
         weights = np.where(spare > 0, weights, 0.0)
-        if np.count_nonzero(weights) < n_global:
-            weights = (spare > 0).astype(float)
         target += np.minimum(spare, _capped(weights, n_global))
-    probabilities = _capped(target, n_keep)
+    probabilities = _spread(target, n_keep)  # cut samples fill what the rest cannot
 
     class_order = rng.permutation(quotas.size)
     order = np.concatenate(
@@ -376,7 +489,9 @@ def select(
     random_state : int, Generator, RandomState or None
         Seed for the random rules.
     **params
-        Rule parameters (``hard_fraction`` and ``n_strata`` for ``"ccs"``).
+        Rule parameters: ``hard_fraction`` and ``n_strata`` for ``"ccs"``; the
+        :func:`sims_density` parameters and ``cut_scope`` for ``"sims"`` (see
+        :func:`select_sims`).
 
     Returns
     -------
@@ -562,6 +677,11 @@ def select_sims(
     mean_end=0.35,
     concentration=4.0,
     gamma=1.0,
+    cut_start=0.0,
+    cut_end=0.0,
+    floor_start=0.0,
+    floor_end=0.0,
+    cut_scope="global",
     class_balance="hybrid",
     min_per_class=1,
     random_state=None,
@@ -573,8 +693,10 @@ def select_sims(
     weighted by :func:`sims_density`; the budget is drawn without replacement
     with inclusion probabilities ``π_i = min(1, c · density(u_i))``
     (randomized systematic sampling, exact for these π), and the kept samples
-    carry importance weights ``1 / (n π_i)`` downstream. Works with any
-    difficulty, not only SIM's (the paper applies it to other metrics).
+    carry importance weights ``1 / (n π_i)`` downstream. With a hard cut
+    (``cut_start``, ``cut_end``; off by default), samples above it have π = 0
+    unless the others cannot fill the budget. Works with any difficulty, not
+    only SIM's (the paper applies it to other metrics).
 
     The paper describes a distribution that moves with α and a hybrid
     class-dependent / class-independent strategy; the Beta family, the
@@ -587,8 +709,14 @@ def select_sims(
         Difficulties (higher = harder).
     y : array-like of shape (n_samples,)
     pruning_ratio : float in [0, 1)
-    mean_start, mean_end, concentration, gamma : float
+    mean_start, mean_end, concentration, gamma, cut_start, cut_end, floor_start, floor_end : float
         Density parameters, see :func:`sims_density`.
+    cut_scope : {"global", "class"}, default="global"
+        Which quantile the hard cut applies to in the class-independent share
+        of the budget: the quantile among all samples (as the tilt), or the
+        sample's quantile within its class (the hardest class then keeps its
+        own easier part). The class-dependent share always uses the
+        within-class quantile. ``"class"`` did not help on our benchmark.
     class_balance, min_per_class, random_state
         As in :func:`select`.
 
@@ -618,4 +746,9 @@ def select_sims(
         mean_end=mean_end,
         concentration=concentration,
         gamma=gamma,
+        cut_start=cut_start,
+        cut_end=cut_end,
+        floor_start=floor_start,
+        floor_end=floor_end,
+        cut_scope=cut_scope,
     )

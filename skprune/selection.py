@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
@@ -18,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d, validate_data
 
 from .metrics import combine_difficulties
-from .sampling import STRATEGIES, _checked_budget, coreset_size, select, sims_density
+from .sampling import STRATEGIES, _checked_budget, _pin_sims_schedule, coreset_size, select
 from .scorers import SIMScorer
 
 __all__ = ["CoresetSelector"]
@@ -90,24 +89,14 @@ def _split_budget(n_keep, n_steps):
 
 
 def _sims_density_at(pruning_ratio, params):
-    """SIMS density parameters whose mean is fixed at its value for ``pruning_ratio``.
+    """SIMS parameters pinned at their values for the overall ``pruning_ratio``.
 
-    The density's mean moves with the pruning ratio passed to the rule; an
-    incremental step passes its own budget's ratio, so pinning the mean
-    (``mean_start = mean_end``) keeps every step on the density of the
-    overall pruning ratio.
+    The density's α schedules (mean, hard cut, uniform floor) move with the
+    ratio passed to the rule; an incremental step passes its own budget's
+    ratio, so pinning them keeps every step on the density of the overall
+    pruning ratio.
     """
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(sims_density).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-    }
-    density = {**defaults, **params}
-    mean = (
-        density["mean_start"]
-        + (density["mean_end"] - density["mean_start"]) * float(pruning_ratio) ** density["gamma"]
-    )
-    return {**density, "mean_start": mean, "mean_end": mean}
+    return _pin_sims_schedule(pruning_ratio, params)
 
 
 def _with_fixed_iterations(scorer, n_fit, n_full):

@@ -14,6 +14,7 @@ from skprune.sampling import (
     select_hard,
     select_moderate,
     select_random,
+    sims_density,
 )
 
 CLASS_BALANCES = ["global", "hybrid", "proportional", 0.3]
@@ -482,3 +483,188 @@ def test_class_difficulty_keeps_floors_and_validates():
         select("hard", scores, y, 0.5, class_difficulty=1.5)
     with pytest.raises(ValueError, match="class_difficulty needs scores"):
         select("random", None, y, 0.5, class_difficulty=0.5)
+
+
+# --- SIMS: hard cut, floor, cut scope -------------------------------------------------------
+
+LEGACY_SIMS = {  # the defaults, spelled out
+    "mean_start": 0.7,
+    "mean_end": 0.35,
+    "concentration": 4.0,
+    "cut_start": 0.0,
+    "cut_end": 0.0,
+}
+TILTCUT_SIMS = {  # the candidate of docs/benchmarks.md's further rounds
+    "mean_start": 0.6,
+    "mean_end": 0.6,
+    "concentration": 2.0,
+    "cut_start": 0.05,
+    "cut_end": 0.2,
+}
+CUT_SIMS = {"cut_start": 0.1, "cut_end": 0.3}
+
+
+def test_sims_density_cut_stretches_the_beta_over_the_kept_quantiles():
+    from scipy.stats import beta
+
+    u = np.linspace(0.01, 0.99, 99)
+    params = {"mean_start": 0.6, "mean_end": 0.6, "concentration": 3.0}
+    d = sims_density(u, 0.5, **params, cut_start=0.1, cut_end=0.3)  # cut 0.2 at α = 0.5
+    inside = u < 0.8
+    assert np.all(d[~inside] == 0)
+    assert_allclose(d[inside], beta.pdf(u[inside] / 0.8, 1.8, 1.2))
+
+
+def test_sims_density_floor_mixes_in_a_uniform_term():
+    from scipy.stats import beta
+
+    u = np.linspace(0.01, 0.99, 99)
+    params = {
+        "mean_start": 0.5,
+        "mean_end": 0.3,
+        "concentration": 4.0,
+        "cut_start": 0.0,
+        "cut_end": 0.0,
+    }
+    d = sims_density(u, 1.0 - 1e-12, **params, floor_start=0.0, floor_end=0.5)
+    assert_allclose(d, 0.5 * beta.pdf(u, 1.2, 2.8) + 0.5, rtol=1e-6)
+    # a floor of 1 is uniform over the kept quantiles
+    flat = sims_density(u, 0.5, floor_start=1.0, floor_end=1.0, cut_start=0.2, cut_end=0.2)
+    assert_array_equal(flat, np.where(u < 0.8, 1.0, 0.0))  # a sample exactly at the cut is cut
+    assert np.all(np.isfinite(sims_density(np.array([0.0, 0.5, 0.8, 1.0]), 0.5)))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"cut_start": 1.0, "cut_end": 1.0}, "hard cut must stay in"),
+        ({"cut_end": -0.1}, "hard cut must stay in"),
+        ({"floor_end": 1.5}, "floor must stay in"),
+        ({"mean_start": 1.0, "mean_end": 1.0}, "density mean must stay in"),
+    ],
+)
+def test_sims_density_schedule_is_validated(params, message):
+    with pytest.raises(ValueError, match=message):
+        sims_density(np.array([0.5]), 0.99, **params)
+
+
+def test_sims_rejects_an_unknown_cut_scope():
+    with pytest.raises(ValueError, match="cut_scope must be"):
+        select("sims", np.arange(10.0), np.zeros(10), 0.5, cut_scope="everywhere")
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+@pytest.mark.parametrize("ratio", [0.5, 0.9])
+def test_sims_global_cut_never_keeps_the_hardest(class_balance, ratio):
+    y = np.repeat([0, 1, 2, 3], 100)
+    scores = np.random.default_rng(0).permutation(y.size).astype(float)
+    cut = 0.1 + 0.2 * ratio
+    class_quantile = np.zeros(y.size)
+    for c in range(4):
+        members = np.flatnonzero(y == c)
+        class_quantile[members] = (np.argsort(np.argsort(scores[members])) + 0.5) / members.size
+    global_quantile = (np.argsort(np.argsort(scores)) + 0.5) / y.size
+    for seed in range(5):
+        sel = select("sims", scores, y, ratio, class_balance=class_balance, random_state=seed)
+        sel_cut = select(
+            "sims", scores, y, ratio, class_balance=class_balance, random_state=seed, **CUT_SIMS
+        )
+        assert sel.indices.size == sel_cut.indices.size == round((1 - ratio) * y.size)
+        kept = sel_cut.indices
+        # Class quotas use within-class quantiles, the rest global ones: a sample above the
+        # cut in both is never kept; with only class quotas the class quantile decides.
+        assert np.all((class_quantile[kept] <= 1 - cut) | (global_quantile[kept] <= 1 - cut))
+        if class_balance == "proportional":
+            assert np.all(class_quantile[kept] <= 1 - cut)
+        assert np.all(
+            sel_cut.probabilities[(class_quantile > 1 - cut) & (global_quantile > 1 - cut)] == 0
+        )
+
+
+def test_sims_class_cut_scope_cuts_by_the_within_class_quantile():
+    # Class 1 holds every hard sample; at α = 0.5 the cut is 0.2. A global cut keeps no score
+    # from 160 up; a class cut keeps neither class's top 20% but does reach into 160-179.
+    y = np.repeat([0, 1], 100)
+    scores = np.arange(200.0)
+    within = np.r_[np.arange(100), np.arange(100)] + 0.5
+    scoped = {**CUT_SIMS, "cut_scope": "class"}
+    reached = False
+    for seed in range(5):
+        for class_balance in ("global", "hybrid"):
+            kwargs = dict(class_balance=class_balance, min_per_class=0, random_state=seed)
+            glob = select("sims", scores, y, 0.5, **kwargs, **CUT_SIMS)
+            kept = select("sims", scores, y, 0.5, **kwargs, **scoped).indices
+            assert np.all(within[kept] / 100 < 0.8)
+            if class_balance == "global":
+                assert scores[glob.indices].max() < 160
+                reached |= bool(np.any(scores[kept] >= 160))
+    assert reached
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+@pytest.mark.parametrize("cut_scope", ["global", "class"])
+def test_sims_cut_samples_fill_only_what_the_rest_cannot(class_balance, cut_scope):
+    # Keeping 90% while cutting the hardest 30%: every uncut sample is kept, the rest fill in.
+    y = np.repeat([0, 1], [60, 40])
+    scores = np.random.default_rng(1).random(y.size)
+    params = {"cut_start": 0.3, "cut_end": 0.3, "cut_scope": cut_scope}
+    sel = select("sims", scores, y, 0.1, class_balance=class_balance, random_state=0, **params)
+    assert sel.indices.size == 90
+    assert sel.probabilities.sum() == pytest.approx(90)
+    assert np.all((sel.probabilities >= 0) & (sel.probabilities <= 1 + 1e-12))
+    assert_array_equal(
+        select("sims", scores, y, 0.0, class_balance=class_balance, **params).indices,
+        np.arange(100),
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        LEGACY_SIMS,
+        TILTCUT_SIMS,
+        CUT_SIMS,
+        {**CUT_SIMS, "cut_scope": "class"},
+        {"floor_start": 0.3},
+    ],
+)
+@pytest.mark.parametrize("class_balance", ["global", "hybrid", "proportional"])
+def test_sims_variants_draw_with_their_inclusion_probabilities(params, class_balance):
+    frequency, probabilities = _inclusion_frequency("sims", class_balance, 0.6, **params)
+    assert_allclose(frequency, probabilities, atol=0.045)
+
+
+@pytest.mark.parametrize(
+    "params", [LEGACY_SIMS, TILTCUT_SIMS, CUT_SIMS, {**CUT_SIMS, "cut_scope": "class"}]
+)
+def test_sims_variants_are_deterministic_and_keep_class_floors(ten_classes, params):
+    scores, y = ten_classes
+    a = select("sims", scores, y, 0.95, random_state=5, min_per_class=2, **params)
+    b = select("sims", scores, y, 0.95, random_state=5, min_per_class=2, **params)
+    c = select("sims", scores, y, 0.95, random_state=6, min_per_class=2, **params)
+    assert_array_equal(a.indices, b.indices)
+    assert not np.array_equal(a.indices, c.indices)
+    assert a.indices.size == 25
+    assert np.bincount(y[a.indices], minlength=10).min() >= 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, TILTCUT_SIMS, {"mean_start": 0.8, "gamma": 2.0, "floor_end": 0.4, **CUT_SIMS}],
+)
+def test_pinned_sims_schedule_keeps_the_density_of_the_overall_ratio(params):
+    # Incremental steps pass their own ratio to the rule; pinned parameters must not move.
+    from skprune.sampling import _pin_sims_schedule
+
+    u = np.linspace(0.05, 0.95, 7)
+    pinned = _pin_sims_schedule(0.5, params)
+    for step_ratio in (0.0, 0.3, 0.9):
+        assert_allclose(sims_density(u, step_ratio, **pinned), sims_density(u, 0.5, **params))
+
+
+def test_sims_defaults_are_the_legacy_density(imbalanced):
+    scores, y = imbalanced
+    default = select("sims", scores, y, 0.7, random_state=2)
+    legacy = select("sims", scores, y, 0.7, random_state=2, **LEGACY_SIMS)
+    assert_array_equal(default.indices, legacy.indices)
+    assert_array_equal(default.probabilities, legacy.probabilities)
