@@ -58,6 +58,32 @@ def _loss_kind(criterion):
     )
 
 
+def _read_rows(X, start, stop):
+    """Rows ``start:stop`` of an array or tensor; for a torch ``Dataset``, its items stacked.
+
+    Items of a dataset are ``x`` or ``(x, target, ...)``; only ``x`` is kept,
+    so a dataset is read one chunk at a time and never as a whole.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from skprune.influence import _read_rows
+    >>> data = TensorDataset(torch.arange(6.0).reshape(3, 2), torch.arange(3))
+    >>> _read_rows(data, 1, 5).tolist()
+    [[2.0, 3.0], [4.0, 5.0]]
+    """
+    if not isinstance(X, torch.utils.data.Dataset):
+        return X[start:stop]
+    rows = []
+    for i in range(start, min(stop, len(X))):
+        item = X[i]
+        if isinstance(item, tuple | list):
+            item = item[0]
+        rows.append(torch.as_tensor(item if isinstance(item, torch.Tensor) else np.asarray(item)))
+    return torch.stack(rows)
+
+
 class FunctionalModel:
     """A module at one checkpoint, as pure functions of a flat parameter vector.
 
@@ -142,7 +168,7 @@ class FunctionalModel:
     def _batches(self, X, y, batch_size):
         for start in range(0, len(X), batch_size):
             yield (
-                torch.as_tensor(X[start : start + batch_size], device=self.device),
+                torch.as_tensor(_read_rows(X, start, start + batch_size), device=self.device),
                 torch.as_tensor(y[start : start + batch_size], device=self.device),
             )
 
@@ -308,9 +334,10 @@ def checkpoint_terms(
     ----------
     model : FunctionalModel
     X, y : ndarray
-        Samples to score (labels encoded as 0..n_classes-1).
+        Samples to score (labels encoded as 0..n_classes-1); ``X`` may also be
+        a torch ``Dataset`` (items ``x`` or ``(x, target)``), read chunk by chunk.
     X_target, y_target : ndarray
-        The target set V.
+        The target set V (``X_target`` may be a dataset too).
     X_hessian, y_hessian : ndarray
         The batch B standing in for the training set in ``G_B`` and ``H_B``.
     epsilon : float, default=1e-3
@@ -355,7 +382,7 @@ def self_checkpoint_terms(
     first, second : ndarray of shape (n_samples,)
     """
     theta = model.theta
-    X_h = torch.as_tensor(X_hessian, device=model.device)
+    X_h = torch.as_tensor(_read_rows(X_hessian, 0, len(X_hessian)), device=model.device)
     y_h = torch.as_tensor(y_hessian, device=model.device)
     g_batch = model.mean_gradient(theta, X_hessian, y_hessian)
     batch_norm = torch.linalg.vector_norm(g_batch)

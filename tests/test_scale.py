@@ -14,7 +14,7 @@ import torch
 from skorch.helper import SliceDataset
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from skprune import CoresetSelector, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from skprune import CoresetSelector, DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
 from skprune.nets import make_default_net, seeded
 from skprune.scorers import dynamics, sim
 
@@ -206,11 +206,61 @@ def test_training_dynamics_on_a_dataset_equals_the_array(metric, small_data):
     np.testing.assert_array_equal(on_data.classes_, on_array.classes_)
 
 
+@pytest.mark.parametrize("metric", ["margin", "aum"])
+def test_unseen_on_a_dataset_equals_the_array(metric, small_data):
+    # The subsets are lazy Subset views of the dataset, never arrays.
+    X, y = small_data
+    params = {**UNSEEN_PARAMS, "metric": metric}
+    on_array = UnseenScorer(**params).fit(X, y)
+    data = _datasets(X, y)["pairs"]
+    on_data = UnseenScorer(**params).fit(data, y)
+    np.testing.assert_array_equal(on_data.scores_, on_array.scores_)
+    np.testing.assert_array_equal(on_data.subsets_, on_array.subsets_)
+    np.testing.assert_array_equal(on_data.transform(data), on_array.transform(X))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(target="validation"),
+        dict(target="self", variant="tracin"),
+        dict(target="self", hessian_batch_size=16),
+    ],
+)
+def test_diffin_on_a_dataset_equals_the_array(params, small_data):
+    X, y = small_data
+    params = dict(n_checkpoints=2, max_epochs=2, random_state=0, device="cpu", **params)
+    on_array = DiffInScorer(**params).fit(X, y)
+    data = _datasets(X, y)["pairs"]
+    on_data = DiffInScorer(**params).fit(data, y)
+    np.testing.assert_array_equal(on_data.components_, on_array.components_)
+    np.testing.assert_array_equal(on_data.hessian_indices_, on_array.hessian_indices_)
+    np.testing.assert_allclose(
+        on_data.transform(_datasets(X, y)["slice"]), on_array.transform(X), rtol=1e-6
+    )
+
+
+def test_diffin_validation_data_may_be_a_dataset(small_data):
+    X, y = small_data
+    X_val, y_val = X[:40] + 0.1, y[:40]
+    params = dict(n_checkpoints=2, max_epochs=2, random_state=0, device="cpu")
+    on_array = DiffInScorer(validation_data=(X_val, y_val), **params).fit(X, y)
+    val_data = _InputsOnly(X_val)
+    on_data = DiffInScorer(validation_data=(val_data, y_val), **params).fit(
+        _datasets(X, y)["inputs"], y
+    )
+    np.testing.assert_allclose(on_data.scores_, on_array.scores_, rtol=1e-6)
+
+
+class _ArrayOnlyScorer(SIMScorer):
+    _supports_dataset = False
+
+
 def test_dataset_errors(small_data):
     X, y = small_data
     data = _datasets(X, y)["pairs"]
-    with pytest.raises(TypeError, match="UnseenScorer needs array input"):
-        UnseenScorer(max_epochs=1).fit(data, y)
+    with pytest.raises(TypeError, match="_ArrayOnlyScorer needs array input"):
+        _ArrayOnlyScorer(max_epochs=1).fit(data, y)
     with pytest.raises(ValueError, match="needs the labels as y"):
         SIMScorer(max_epochs=1).fit(data, None)
     with pytest.raises(ValueError, match="different lengths"):

@@ -27,6 +27,20 @@ def _is_dataset(X):
     return isinstance(X, (torch.utils.data.Dataset, SliceDataset))
 
 
+def _take(X, indices):
+    """Rows ``indices`` (positions or a boolean mask) of an array, or a lazy view of a dataset.
+
+    For a dataset (e.g. a :class:`_ScoringDataset`) this is a
+    :class:`torch.utils.data.Subset`: nothing is read until a batch asks for it.
+    """
+    if isinstance(X, torch.utils.data.Dataset):
+        indices = np.asarray(indices)
+        if indices.dtype == bool:
+            indices = np.flatnonzero(indices)
+        return torch.utils.data.Subset(X, indices.tolist())
+    return X[indices]
+
+
 class _ScoringDataset(torch.utils.data.Dataset):
     """A user's dataset seen as ``(x, class code)`` pairs for the scoring nets.
 
@@ -135,7 +149,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             raise TypeError(
                 f"{type(self).__name__} needs array input (it indexes subsets of X); got "
                 f"{type(X).__name__}. Pass a numpy array or memory map, or use a scorer "
-                "that accepts datasets (SIMScorer, TrainingDynamicsScorer)."
+                "that accepts datasets (SIMScorer, TrainingDynamicsScorer, UnseenScorer, "
+                "DiffInScorer)."
             )
 
     def _check_dataset(self, X, y):
@@ -230,8 +245,7 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features), image array or dataset
             ``N×H×W`` or ``N×C×H×W`` arrays are accepted for image nets. A
             C-contiguous float32 memory map (``np.load(path, mmap_mode="r")``)
-            is read batch by batch, not copied. :class:`~skprune.SIMScorer`
-            and :class:`~skprune.TrainingDynamicsScorer` also take a torch
+            is read batch by batch, not copied. The scorers also take a torch
             ``Dataset`` (items ``x`` or ``(x, target)``) or a skorch
             ``SliceDataset``, read lazily.
         y : array-like of shape (n_samples,)

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import influence
 from ..nets import infer
 from ..recording import CheckpointRecorder
-from ._base import BaseScorer, _fit_seeded
+from ._base import BaseScorer, _fit_seeded, _take
 
 __all__ = ["DiffInScorer"]
 
@@ -89,7 +89,8 @@ class DiffInScorer(BaseScorer):
         noisy training data has noisy labels too, and their large gradients
         dominate ``G_V`` (on Fashion-MNIST with 20% noise the split finds the
         flipped labels no better than chance, see the benchmarks page). Like
-        skorch's ``predefined_split``, the data is a parameter.
+        skorch's ``predefined_split``, the data is a parameter. ``X_val`` may
+        be an array or, like ``X``, a torch ``Dataset`` (read lazily).
     variant : {"full", "second_order", "tracin"}, default="full"
         ``"full"`` = first-order + second-order terms, ``"second_order"`` =
         the reference code's sum, ``"tracin"`` = first-order only (TracIn on
@@ -175,6 +176,7 @@ class DiffInScorer(BaseScorer):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "gradient_mode": [StrOptions({"jvp", "per_sample"})],
     }
+    _supports_dataset = True
 
     def __init__(
         self,
@@ -275,7 +277,7 @@ class DiffInScorer(BaseScorer):
             # Checked before training so that bad data fails fast (classes_ is set by now).
             X_target, y_target = self._target_set()
         else:
-            X_target, y_target = X[validation], y[validation]
+            X_target, y_target = _take(X, validation), y[validation]
         recorder = CheckpointRecorder(n_checkpoints=self.n_checkpoints, clip=True)
         net = self._make_net(X, [("skprune_checkpoints", recorder)])
         if self.verbose:
@@ -283,7 +285,7 @@ class DiffInScorer(BaseScorer):
                 f"[DiffInScorer] training the scoring net on {train.size} samples, "
                 f"{self.n_checkpoints} checkpoints (target={self.target!r})"
             )
-        self.net_ = _fit_seeded(net, X[train], y[train], net_seed)
+        self.net_ = _fit_seeded(net, _take(X, train), y[train], net_seed)
         recorder = dict(self.net_.callbacks_)["skprune_checkpoints"]
 
         rng = check_random_state(batch_seed)
@@ -304,11 +306,13 @@ class DiffInScorer(BaseScorer):
         ]
         # The recorder's tensors are now copied into checkpoints_.
         recorder.params_ = []
+        # At most hessian_batch_size rows: read once, also from a dataset.
+        hessian = self._hessian_rows(X, y)
         if self.target == "self":
-            self._hessian_batch = (X[self.hessian_indices_], y[self.hessian_indices_])
+            self._hessian_batch = hessian
 
         tasks = [
-            (self._checkpoint_model(checkpoint), X, y, X_target, y_target)
+            (self._checkpoint_model(checkpoint), X, y, X_target, y_target, hessian)
             for checkpoint in self.checkpoints_
         ]
         if self.verbose:
@@ -331,9 +335,16 @@ class DiffInScorer(BaseScorer):
             device=str(self.net_.device),
         )
 
-    def _checkpoint_fit(self, model, X, y, X_target, y_target):
+    def _hessian_rows(self, X, y):
+        """The Hessian batch B as arrays (a dataset's items stacked into float32)."""
+        X_hessian = _take(X, self.hessian_indices_)
+        if isinstance(X_hessian, torch.utils.data.Subset):
+            X_hessian = influence._read_rows(X_hessian, 0, len(X_hessian)).numpy()
+        return X_hessian, y[self.hessian_indices_]
+
+    def _checkpoint_fit(self, model, X, y, X_target, y_target, hessian=None):
+        X_hessian, y_hessian = self._hessian_rows(X, y) if hessian is None else hessian
         if self.target == "self":
-            X_hessian, y_hessian = X[self.hessian_indices_], y[self.hessian_indices_]
             first, second = influence.self_checkpoint_terms(
                 model,
                 X,
@@ -349,8 +360,8 @@ class DiffInScorer(BaseScorer):
             model,
             X_target=X_target,
             y_target=y_target,
-            X_hessian=X[self.hessian_indices_],
-            y_hessian=y[self.hessian_indices_],
+            X_hessian=X_hessian,
+            y_hessian=y_hessian,
             epsilon=self.epsilon,
         )
         first, second = self._directional(model, X, y, directions)

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nets import infer
 from ..recording import OutputRecorder
-from ._base import BaseScorer, _fit_seeded
+from ._base import BaseScorer, _fit_seeded, _take
 from .dynamics import (
     _TRAJECTORY_METRICS,
     DYNAMICS_METRICS,
@@ -117,6 +117,7 @@ class UnseenScorer(BaseScorer):
         "metric": [StrOptions(set(DYNAMICS_METRICS))],
         "n_subsets": [Interval(Integral, 2, None, closed="left")],
     }
+    _supports_dataset = True
 
     def __init__(
         self,
@@ -169,9 +170,9 @@ class UnseenScorer(BaseScorer):
             if trajectory:
                 # Record the held-out samples after every epoch; the parameter
                 # snapshots let transform replay the trajectory on new data.
-                recorder = OutputRecorder(keep_params=True, X=X[~inside])
+                recorder = OutputRecorder(keep_params=True, X=_take(X, ~inside))
                 callbacks = [("skprune_recorder", recorder)]
-            tasks.append((self._make_net(X, callbacks), X[inside], y[inside], seed))
+            tasks.append((self._make_net(X, callbacks), _take(X, inside), y[inside], seed))
         if self.verbose:
             print(
                 f"[UnseenScorer] training {n_subsets} models on stratified subsets of about "
@@ -182,7 +183,7 @@ class UnseenScorer(BaseScorer):
         total = np.zeros(y.shape[0])
         for k, net in enumerate(self.nets_):
             held_out = np.flatnonzero(self.subsets_ != k)
-            total[held_out] += self._held_out_difficulty(net, X[held_out], y[held_out])
+            total[held_out] += self._held_out_difficulty(net, _take(X, held_out), y[held_out])
         # Every sample is held out by exactly K - 1 models.
         self.components_ = (total / (n_subsets - 1)).reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()
@@ -239,7 +240,9 @@ class UnseenScorer(BaseScorer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
+        X : array-like of shape (n_samples, n_features), image array or dataset
+            A torch ``Dataset`` or skorch ``SliceDataset`` is read lazily: the
+            subsets are :class:`torch.utils.data.Subset` views of it.
         y : array-like of shape (n_samples,)
             Class labels.
 
