@@ -342,19 +342,24 @@ class DiffInScorer(BaseScorer):
             X_hessian = influence._read_rows(X_hessian, 0, len(X_hessian)).numpy()
         return X_hessian, y[self.hessian_indices_]
 
+    def _self_terms(self, model, X, y, X_hessian, y_hessian):
+        # Self terms hold per-sample gradients and shifted batch gradients per chunk:
+        # small chunks bound their memory.
+        return influence.self_checkpoint_terms(
+            model,
+            X,
+            y,
+            X_hessian=X_hessian,
+            y_hessian=y_hessian,
+            epsilon=self.epsilon,
+            batch_size=min(self.batch_size, 32),
+            second_order=self.variant != "tracin",
+        )
+
     def _checkpoint_fit(self, model, X, y, X_target, y_target, hessian=None):
         X_hessian, y_hessian = self._hessian_rows(X, y) if hessian is None else hessian
         if self.target == "self":
-            first, second = influence.self_checkpoint_terms(
-                model,
-                X,
-                y,
-                X_hessian=X_hessian,
-                y_hessian=y_hessian,
-                epsilon=self.epsilon,
-                batch_size=min(self.batch_size, 32),
-                second_order=self.variant != "tracin",
-            )
+            first, second = self._self_terms(model, X, y, X_hessian, y_hessian)
             return first, second, {}
         directions = influence.checkpoint_directions(
             model,
@@ -409,17 +414,7 @@ class DiffInScorer(BaseScorer):
         for checkpoint, directions in zip(self.checkpoints_, self.directions_, strict=True):
             model = self._checkpoint_model(checkpoint)
             if self.target == "self":
-                X_hessian, y_hessian = self._hessian_batch
-                f, s = influence.self_checkpoint_terms(
-                    model,
-                    X,
-                    y,
-                    X_hessian=X_hessian,
-                    y_hessian=y_hessian,
-                    epsilon=self.epsilon,
-                    batch_size=min(self.batch_size, 32),
-                    second_order=self.variant != "tracin",
-                )
+                f, s = self._self_terms(model, X, y, *self._hessian_batch)
             else:
                 tensors = {k: torch.from_numpy(v) for k, v in directions.items()}
                 f, s = self._directional(model, X, y, tensors)
