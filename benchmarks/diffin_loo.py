@@ -88,6 +88,12 @@ def _target_loss(module, params, X, y):
     return vmap(loss)(params)
 
 
+def _accuracy(module, params, X, y):
+    with torch.no_grad():
+        logits = functional_call(module, params, (torch.as_tensor(X),))
+    return float(np.mean(logits.argmax(dim=1).numpy() == y))
+
+
 def _linear_response(module, trajectory, final, X, y, X_target, y_target, lr):
     """Exact first-order (in 1/N) effect of removing each sample, float64, all T steps.
 
@@ -153,6 +159,7 @@ def run_seed(seed, args):
             final = {k: v[0] for k, v in params.items()}
         losses.append(_target_loss(module, params, X_target, y_target).numpy())
     full_loss = losses[0][0]
+    accuracy = (_accuracy(module, final, X, y), _accuracy(module, final, X_target, y_target))
     loo_effect = np.concatenate([chunk[1:] for chunk in losses]) - full_loss
     loo_seconds = time.perf_counter() - started
 
@@ -202,7 +209,7 @@ def run_seed(seed, args):
             "spearman_all": spearmanr(estimate, loo_effect)[0],
             "scale": float(np.polyfit(estimate, loo_effect, 1)[0]),
         }
-    return rows, loo_seconds, estimate_seconds, adjoint_seconds
+    return rows, loo_seconds, estimate_seconds, adjoint_seconds, accuracy
 
 
 def main(argv=None):
@@ -228,7 +235,7 @@ def main(argv=None):
     print(header)
     results = []
     for seed in range(args.seeds):
-        rows, loo_seconds, estimate_seconds, adjoint_seconds = run_seed(seed, args)
+        rows, loo_seconds, estimate_seconds, adjoint_seconds, accuracy = run_seed(seed, args)
         results.append(rows)
         for name, row in rows.items():
             print(
@@ -238,7 +245,8 @@ def main(argv=None):
             )
         print(
             f"     LOO retraining {loo_seconds:.1f} s, estimates (all variants) "
-            f"{estimate_seconds:.2f} s, exact linear response {adjoint_seconds:.1f} s"
+            f"{estimate_seconds:.2f} s, exact linear response {adjoint_seconds:.1f} s; "
+            f"trained model accuracy: train {accuracy[0]:.3f}, target {accuracy[1]:.3f}"
         )
     print("median over seeds")
     for name in results[0]:

@@ -126,6 +126,34 @@ def test_sim_is_reproducible_with_n_jobs(small_data):
     np.testing.assert_array_equal(a, b)
 
 
+def test_one_pass_per_net_when_embeddings_fit_else_two_with_equal_scores(small_data, monkeypatch):
+    from skprune.scorers import sim as sim_module
+
+    X, y = small_data
+    reads = []
+    real_iter_outputs = sim_module.iter_outputs
+
+    def counting_iter_outputs(net, data, **kwargs):
+        reads.append(len(data))
+        return real_iter_outputs(net, data, **kwargs)
+
+    monkeypatch.setattr(sim_module, "iter_outputs", counting_iter_outputs)
+    kept = SIMScorer(n_models=2, max_epochs=2, random_state=1).fit(X, y)
+    in_memory_reads, reads[:] = len(reads), []
+    kept_new = kept.transform(X[:7])
+    assert (in_memory_reads, len(reads)) == (2, 2)
+
+    reads[:] = []
+    monkeypatch.setattr(sim_module, "_EMBEDDING_BUDGET_BYTES", 0)
+    streamed = SIMScorer(n_models=2, max_epochs=2, random_state=1).fit(X, y)
+    streamed_reads, reads[:] = len(reads), []
+    streamed_new = streamed.transform(X[:7])
+    assert (streamed_reads, len(reads)) == (4, 4)
+    np.testing.assert_array_equal(kept.scores_, streamed.scores_)
+    np.testing.assert_array_equal(kept.components_, streamed.components_)
+    np.testing.assert_array_equal(kept_new, streamed_new)
+
+
 # --- SIMS sampler -----------------------------------------------------------------
 
 
