@@ -21,6 +21,7 @@ symmetry of the Hessian (see :func:`checkpoint_terms`).
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -30,6 +31,11 @@ from torch.func import functional_call, grad, jvp, vmap
 from torch.nn import functional as F
 
 from .nets import last_linear
+
+# torch's forward-mode AD keeps its dual levels (and warnings its filters) in
+# process-wide state, so concurrent jvp calls from threads (joblib's threading
+# backend) break each other; they take turns. Process backends are unaffected.
+_FORWARD_AD_LOCK = threading.Lock()
 
 __all__ = [
     "FunctionalModel",
@@ -210,7 +216,7 @@ class FunctionalModel:
             return self.per_sample_gradients(flat, X, y) @ directions.T
         if mode != "jvp":
             raise ValueError(f"mode must be 'jvp' or 'per_sample', got {mode!r}")
-        with warnings.catch_warnings():
+        with _FORWARD_AD_LOCK, warnings.catch_warnings():
             # torch registers its forward-mode decompositions with torch.jit.script on
             # the first jvp and warns that jit is deprecated; nothing for users to act on.
             warnings.filterwarnings(

@@ -1,5 +1,6 @@
 """DiffInScorer and the CheckpointRecorder behind it."""
 
+import itertools
 import pickle
 
 import numpy as np
@@ -157,6 +158,44 @@ def test_same_seed_same_scores_also_with_n_jobs(small_data):
     np.testing.assert_allclose(one, two, rtol=1e-6, atol=1e-12)
     other = _diffin(random_state=1).fit(X, y).scores_
     assert not np.allclose(one, other)
+
+
+def test_chunk_bounds_cover_every_row_at_whole_batches():
+    from skprune.scorers.diffin import _chunk_bounds
+
+    for n_samples, n_chunks, batch_size in [(200, 3, 32), (200, 50, 32), (5, 4, 32), (256, 2, 128)]:
+        bounds = _chunk_bounds(n_samples, n_chunks, batch_size)
+        assert len(bounds) <= n_chunks
+        assert bounds[0][0] == 0 and bounds[-1][1] == n_samples
+        assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(bounds))
+        assert all(start % batch_size == 0 for start, _ in bounds)
+    assert _chunk_bounds(200, 3, 32) == [(0, 96), (96, 192), (192, 200)]
+
+
+@pytest.mark.parametrize("target", ["validation", "self"])
+def test_samples_are_split_when_workers_outnumber_checkpoints(target, small_data, monkeypatch):
+    from joblib import parallel_config
+
+    from skprune import influence
+
+    X, y = small_data
+    params = {"target": target, "batch_size": 32, "hessian_batch_size": 16}
+    one = _diffin(n_jobs=1, **params).fit(X, y)
+    calls = []
+    for name in ("directional_terms", "self_checkpoint_terms"):
+        real = getattr(influence, name)
+
+        def counting(model, X_part, *args, real=real, **kwargs):
+            calls.append(len(X_part))
+            return real(model, X_part, *args, **kwargs)
+
+        monkeypatch.setattr(influence, name, counting)
+    with parallel_config(backend="threading"):
+        seven = _diffin(n_jobs=7, **params).fit(X, y)
+    # 3 checkpoints, 7 workers: each checkpoint's 200 samples in 3 chunks.
+    assert sorted(calls) == sorted([96, 96, 8] * 3)
+    np.testing.assert_allclose(seven.scores_, one.scores_, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(seven.components_, one.components_, rtol=1e-6, atol=1e-12)
 
 
 def test_momentum_is_corrected_and_adam_warns(small_data, tiny_net):

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from joblib import effective_n_jobs
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -20,6 +21,27 @@ __all__ = ["DiffInScorer"]
 
 # Plain SGD (the derivation's optimizer) for the default scoring net.
 _DEFAULT_SGD = {"optimizer__momentum": 0.0, "lr": 0.1}
+
+
+def _chunk_bounds(n_samples, n_chunks, batch_size):
+    """``(start, stop)`` of at most ``n_chunks`` contiguous chunks, cut at whole batches.
+
+    Cutting at multiples of ``batch_size`` keeps every batch the one an
+    unsplit pass would compute, so the chunked scores are bitwise the same.
+    """
+    n_batches = -(-n_samples // batch_size)
+    per_chunk = -(-n_batches // max(1, min(n_chunks, n_batches)))
+    starts = range(0, n_samples, per_chunk * batch_size)
+    return [(start, min(start + per_chunk * batch_size, n_samples)) for start in starts]
+
+
+def _rows(X, start, stop):
+    """Rows ``start:stop``: a view of an array (also of a memory map), a lazy dataset subset."""
+    if start == 0 and stop == len(X):
+        return X
+    if isinstance(X, torch.utils.data.Dataset):
+        return torch.utils.data.Subset(X, range(start, stop))
+    return X[start:stop]
 
 
 class DiffInScorer(BaseScorer):
@@ -115,7 +137,12 @@ class DiffInScorer(BaseScorer):
         the default net).
     device : {"auto", "cpu", "cuda"}, default="auto"
     n_jobs : int or None, default=None
-        Checkpoints are processed in parallel through joblib.
+        Checkpoints are processed in parallel through joblib; with more
+        workers than checkpoints, each checkpoint's samples are also split
+        into chunks (cut at whole batches, so the scores do not change).
+        Process backends (loky, dask) run fully in parallel; under the
+        threading backend the forward-mode passes take turns, because torch
+        keeps their state process-wide.
     random_state : int, RandomState or None, default=None
         Seeds the split, the Hessian batch and the net.
     verbose : int, default=0
@@ -312,16 +339,34 @@ class DiffInScorer(BaseScorer):
         if self.target == "self":
             self._hessian_batch = hessian
 
-        tasks = [
-            (self._checkpoint_model(checkpoint), X, y, X_target, y_target, hessian)
-            for checkpoint in self.checkpoints_
-        ]
+        if self.target == "self":
+            self.directions_ = [{} for _ in self.checkpoints_]
+        else:
+            self.directions_ = self._parallel(
+                self._checkpoint_directions,
+                [(checkpoint, X_target, y_target, hessian) for checkpoint in self.checkpoints_],
+            )
+        # Checkpoints are independent, and so are the samples within one: with
+        # more workers than checkpoints, each checkpoint's samples are split.
+        n_chunks = -(-effective_n_jobs(self.n_jobs) // len(self.checkpoints_))
+        chunks = _chunk_bounds(y.shape[0], n_chunks, self._terms_batch_size())
         if self.verbose:
-            print(f"[DiffInScorer] influence of {y.shape[0]} samples at {len(tasks)} checkpoints")
-        results = self._parallel(self._checkpoint_fit, tasks)
-        self.directions_ = [directions for _, _, directions in results]
-        first = np.stack([result[0] for result in results])
-        second = np.stack([result[1] for result in results])
+            print(
+                f"[DiffInScorer] influence of {y.shape[0]} samples at {len(self.checkpoints_)} "
+                f"checkpoints, {len(chunks)} sample chunk(s) each"
+            )
+        # Each chunk builds its own model: with a threading backend, tasks
+        # sharing one would swap its parameters under each other.
+        tasks = [
+            (checkpoint, _rows(X, start, stop), y[start:stop], hessian, directions)
+            for checkpoint, directions in zip(self.checkpoints_, self.directions_, strict=True)
+            for start, stop in chunks
+        ]
+        pieces = self._parallel(self._sample_terms, tasks)
+        # One row per checkpoint: its chunks' terms end to end.
+        per_checkpoint = [pieces[k : k + len(chunks)] for k in range(0, len(pieces), len(chunks))]
+        first = np.stack([np.concatenate([f for f, _ in row]) for row in per_checkpoint])
+        second = np.stack([np.concatenate([s for _, s in row]) for row in per_checkpoint])
         self.components_ = self._combine(first, second)
         self.scores_ = self.components_[:, 0].copy()
 
@@ -343,27 +388,15 @@ class DiffInScorer(BaseScorer):
             X_hessian = influence._read_rows(X_hessian, 0, len(X_hessian)).numpy()
         return X_hessian, y[self.hessian_indices_]
 
-    def _self_terms(self, model, X, y, X_hessian, y_hessian):
-        # Self terms hold per-sample gradients and shifted batch gradients per chunk:
-        # small chunks bound their memory.
-        return influence.self_checkpoint_terms(
-            model,
-            X,
-            y,
-            X_hessian=X_hessian,
-            y_hessian=y_hessian,
-            epsilon=self.epsilon,
-            batch_size=min(self.batch_size, 32),
-            second_order=self.variant != "tracin",
-        )
+    def _terms_batch_size(self):
+        # Self terms hold per-sample gradients and shifted batch gradients per
+        # chunk: small chunks bound their memory.
+        return min(self.batch_size, 32) if self.target == "self" else self.batch_size
 
-    def _checkpoint_fit(self, model, X, y, X_target, y_target, hessian):
+    def _checkpoint_directions(self, checkpoint, X_target, y_target, hessian):
         X_hessian, y_hessian = hessian
-        if self.target == "self":
-            first, second = self._self_terms(model, X, y, X_hessian, y_hessian)
-            return first, second, {}
         directions = influence.checkpoint_directions(
-            model,
+            self._checkpoint_model(checkpoint),
             X_target=X_target,
             y_target=y_target,
             X_hessian=X_hessian,
@@ -371,19 +404,33 @@ class DiffInScorer(BaseScorer):
             epsilon=self.epsilon,
             second_order=self.variant != "tracin",
         )
-        first, second = self._directional(model, X, y, directions)
-        return first, second, {k: v.cpu().numpy() for k, v in directions.items()}
+        return {k: v.cpu().numpy() for k, v in directions.items()}
 
-    def _directional(self, model, X, y, directions):
+    def _sample_terms(self, checkpoint, X, y, hessian, directions):
+        """First- and second-order terms of the samples ``X`` at one checkpoint."""
+        model = self._checkpoint_model(checkpoint)
+        second_order = self.variant != "tracin"
+        if self.target == "self":
+            X_hessian, y_hessian = hessian
+            return influence.self_checkpoint_terms(
+                model,
+                X,
+                y,
+                X_hessian=X_hessian,
+                y_hessian=y_hessian,
+                epsilon=self.epsilon,
+                batch_size=self._terms_batch_size(),
+                second_order=second_order,
+            )
         return influence.directional_terms(
             model,
             X,
             y,
-            directions,
+            {k: torch.from_numpy(v) for k, v in directions.items()},
             epsilon=self.epsilon,
-            batch_size=self.batch_size,
+            batch_size=self._terms_batch_size(),
             mode=self.gradient_mode,
-            second_order=self.variant != "tracin",
+            second_order=second_order,
         )
 
     def _combine(self, first, second):
@@ -410,17 +457,12 @@ class DiffInScorer(BaseScorer):
         if y is None:
             y = infer(self.net_, X).proba.argmax(axis=1)
         y = np.asarray(y, dtype=np.int64)
-        first, second = [], []
-        for checkpoint, directions in zip(self.checkpoints_, self.directions_, strict=True):
-            model = self._checkpoint_model(checkpoint)
-            if self.target == "self":
-                f, s = self._self_terms(model, X, y, *self._hessian_batch)
-            else:
-                tensors = {k: torch.from_numpy(v) for k, v in directions.items()}
-                f, s = self._directional(model, X, y, tensors)
-            first.append(f)
-            second.append(s)
-        return self._combine(np.stack(first), np.stack(second))
+        hessian = self._hessian_batch if self.target == "self" else None
+        terms = [
+            self._sample_terms(checkpoint, X, y, hessian, directions)
+            for checkpoint, directions in zip(self.checkpoints_, self.directions_, strict=True)
+        ]
+        return self._combine(np.stack([f for f, _ in terms]), np.stack([s for _, s in terms]))
 
     def _component_names(self):
         return ["influence", "first_order", "second_order"]
