@@ -345,6 +345,22 @@ def test_nets_pickled_for_cuda_load_on_a_cpu_machine(name, fitted_objects, small
     np.testing.assert_array_equal(loaded.transform(X[:20]), fitted_objects[name].transform(X[:20]))
 
 
+def test_scorer_pickled_with_cuda_device_falls_back_to_cpu(small_data):
+    if torch.cuda.is_available():
+        pytest.skip("simulates a machine without CUDA")
+    from skprune import TrainingDynamicsScorer
+
+    X, y = small_data
+    scorer = TrainingDynamicsScorer("el2n", max_epochs=1, random_state=0, device="cpu").fit(X, y)
+    scorer.device = "cuda"
+    with pytest.warns(UserWarning, match="device='cuda'.*setting device='cpu'"):
+        loaded = pickle.loads(pickle.dumps(scorer))
+    assert loaded.get_params()["device"] == "cpu"
+    np.testing.assert_array_equal(loaded.fit(X, y).scores_, scorer.scores_)
+    # Objects pickled for the CPU load silently and unchanged.
+    assert pickle.loads(pickle.dumps(scorer.set_params(device="auto"))).device == "auto"
+
+
 _LOAD_ON_CPU = textwrap.dedent(
     """
     import pickle, sys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from abc import abstractmethod
 from numbers import Integral
 
@@ -309,6 +310,20 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         """Names of the score components returned by :meth:`transform`."""
         check_is_fitted(self)
         return np.asarray(self._component_names(), dtype=object)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # As skorch does for its nets: an object pickled with device="cuda" and
+        # loaded where CUDA is missing falls back to the CPU, so a refit works.
+        device = self.__dict__.get("device")
+        if isinstance(device, str) and device.startswith("cuda") and not torch.cuda.is_available():
+            warnings.warn(
+                f"{type(self).__name__} was pickled with device={device!r}, which is not "
+                "available here; setting device='cpu'.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.device = "cpu"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
