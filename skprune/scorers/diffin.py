@@ -338,8 +338,6 @@ class DiffInScorer(BaseScorer):
         hessian = self._hessian_rows(X, y)
         if self.target == "self":
             self._hessian_batch = hessian
-
-        if self.target == "self":
             self.directions_ = [{} for _ in self.checkpoints_]
         else:
             self.directions_ = self._parallel(
