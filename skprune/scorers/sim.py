@@ -47,7 +47,10 @@ def _output_pass(net, X, y=None, n_classes=None, *, budget=None):
             start = stop
         if kept is not None:
             kept_bytes += embedding.nbytes
-            kept = kept + [embedding] if kept_bytes <= budget else None
+            if kept_bytes <= budget:
+                kept.append(embedding)
+            else:
+                kept = None
     proba = np.concatenate(proba)
     if y is None:
         return proba, None, kept
