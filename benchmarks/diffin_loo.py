@@ -24,7 +24,13 @@ linear response of the whole trajectory (one Hessian-vector product per
 training step, float64) is printed as ``linear_response``: the best any
 estimate that is linear in the removed sample's gradients can hope for.
 
-Run: ``python benchmarks/diffin_loo.py --seeds 3``
+``--target-points P`` also validates Koh & Liang's protocol: for each of the
+first P target samples alone as V, the same correlations with the rise of that
+sample's loss (the leave-one-out models are reused; the estimates and the
+linear response are recomputed per point). Medians over all points are printed
+with the number of points where Diff-In beats TracIn on the top 30.
+
+Run: ``python benchmarks/diffin_loo.py --seeds 3`` (add ``--target-points 20``)
 """
 
 from __future__ import annotations
@@ -78,14 +84,15 @@ def _train_many(module, init, X, y, weights, *, steps, lr, checkpoints=()):
     return params, saved
 
 
-def _target_loss(module, params, X, y):
+def _target_losses(module, params, X, y):
+    """Per-target-sample losses of every model, shape (n_models, n_target)."""
     X = torch.as_tensor(X)
     y = torch.as_tensor(y)
 
-    def loss(p):
-        return F.cross_entropy(functional_call(module, p, (X,)), y)
+    def losses(p):
+        return F.cross_entropy(functional_call(module, p, (X,)), y, reduction="none")
 
-    return vmap(loss)(params)
+    return vmap(losses)(params)
 
 
 def _accuracy(module, params, X, y):
@@ -157,13 +164,32 @@ def run_seed(seed, args):
         if start == 0:
             trajectory = saved
             final = {k: v[0] for k, v in params.items()}
-        losses.append(_target_loss(module, params, X_target, y_target).numpy())
-    full_loss = losses[0][0]
+        losses.append(_target_losses(module, params, X_target, y_target).numpy())
+    full_losses = losses[0][0]
+    loo_losses = np.concatenate([chunk[1:] for chunk in losses])
     accuracy = (_accuracy(module, final, X, y), _accuracy(module, final, X_target, y_target))
-    loo_effect = np.concatenate([chunk[1:] for chunk in losses]) - full_loss
     loo_seconds = time.perf_counter() - started
 
+    def estimate(X_v, y_v):
+        return _estimates(module, trajectory, final, checkpoint_steps, X, y, X_v, y_v, args)
+
     started = time.perf_counter()
+    loo_effect = loo_losses.mean(axis=1) - full_losses.mean()
+    rows = _correlations(estimate(X_target, y_target), loo_effect)
+    estimate_seconds = time.perf_counter() - started
+
+    # Koh & Liang's protocol: the influence on the loss of one test point.
+    point_rows = []
+    for point in range(args.target_points):
+        point_effect = loo_losses[:, point] - full_losses[point]
+        point_estimates = estimate(X_target[point : point + 1], y_target[point : point + 1])
+        point_rows.append(_correlations(point_estimates, point_effect))
+    return rows, point_rows, loo_seconds, estimate_seconds, accuracy
+
+
+def _estimates(module, trajectory, final, checkpoint_steps, X, y, X_target, y_target, args):
+    """TracIn, second order, full (Diff-In) and the exact linear response for one target set."""
+    n, m = len(y), len(checkpoint_steps)
     first, second = [], []
     float_module = MLP(X.shape[1], 10, hidden_units=tuple(args.hidden))
     for state in [trajectory[step] for step in checkpoint_steps]:
@@ -190,16 +216,16 @@ def run_seed(seed, args):
         n_train=n,
         total_steps=args.steps,
     )
-    estimate_seconds = time.perf_counter() - started
+    estimates = {name: combine(first_order, second_order) for name, combine in ESTIMATES.items()}
+    estimates["linear_response"] = _linear_response(
+        module, trajectory, final, X, y, X_target, y_target, args.lr
+    )
+    return estimates
 
-    started = time.perf_counter()
-    linear_response = _linear_response(module, trajectory, final, X, y, X_target, y_target, args.lr)
-    adjoint_seconds = time.perf_counter() - started
 
+def _correlations(estimates, loo_effect):
     top_loo = np.argsort(-np.abs(loo_effect))[:30]
     rows = {}
-    estimates = {name: combine(first_order, second_order) for name, combine in ESTIMATES.items()}
-    estimates["linear_response"] = linear_response
     for name, estimate in estimates.items():
         top_own = np.argsort(-np.abs(estimate))[:30]
         rows[name] = {
@@ -209,7 +235,7 @@ def run_seed(seed, args):
             "spearman_all": spearmanr(estimate, loo_effect)[0],
             "scale": float(np.polyfit(estimate, loo_effect, 1)[0]),
         }
-    return rows, loo_seconds, estimate_seconds, adjoint_seconds, accuracy
+    return rows
 
 
 def main(argv=None):
@@ -223,6 +249,12 @@ def main(argv=None):
     parser.add_argument("--checkpoints", type=int, default=10)
     parser.add_argument("--epsilon", type=float, default=1e-3)
     parser.add_argument("--chunk", type=int, default=100, help="LOO models trained at once")
+    parser.add_argument(
+        "--target-points",
+        type=int,
+        default=0,
+        help="also validate the influence on single target points (Koh & Liang's protocol)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(
@@ -233,31 +265,45 @@ def main(argv=None):
     header = f"{'seed':>4} {'estimate':<20} {'top30(LOO)':>10} {'top30(own)':>10} {'all':>7} "
     header += f"{'spearman':>8} {'LOO/est':>8}"
     print(header)
-    results = []
+    results, point_results = [], []
     for seed in range(args.seeds):
-        rows, loo_seconds, estimate_seconds, adjoint_seconds, accuracy = run_seed(seed, args)
+        rows, point_rows, loo_seconds, estimate_seconds, accuracy = run_seed(seed, args)
         results.append(rows)
+        point_results.extend(point_rows)
         for name, row in rows.items():
-            print(
-                f"{seed:>4} {name:<20} {row['pearson_top30_loo']:>10.3f} "
-                f"{row['pearson_top30_own']:>10.3f} {row['pearson_all']:>7.3f} "
-                f"{row['spearman_all']:>8.3f} {row['scale']:>8.3f}"
-            )
+            _print_row(seed, name, row)
+        if point_rows:
+            for name in point_rows[0]:
+                _print_row(seed, f"{name} (points)", _median_rows(point_rows, name))
         print(
-            f"     LOO retraining {loo_seconds:.1f} s, estimates (all variants) "
-            f"{estimate_seconds:.2f} s, exact linear response {adjoint_seconds:.1f} s; "
-            f"trained model accuracy: train {accuracy[0]:.3f}, target {accuracy[1]:.3f}"
+            f"     LOO retraining {loo_seconds:.1f} s, estimates on the target set "
+            f"{estimate_seconds:.1f} s; trained model accuracy: train {accuracy[0]:.3f}, "
+            f"target {accuracy[1]:.3f}"
         )
-    print("median over seeds")
+    print("median over seeds (target set)")
     for name in results[0]:
-        medians = {
-            key: np.median([rows[name][key] for rows in results]) for key in results[0][name]
-        }
-        print(
-            f"{'':>4} {name:<20} {medians['pearson_top30_loo']:>10.3f} "
-            f"{medians['pearson_top30_own']:>10.3f} {medians['pearson_all']:>7.3f} "
-            f"{medians['spearman_all']:>8.3f} {medians['scale']:>8.3f}"
+        _print_row("", name, _median_rows(results, name))
+    if point_results:
+        print(f"median over {len(point_results)} single target points ({args.seeds} seeds)")
+        for name in point_results[0]:
+            _print_row("", name, _median_rows(point_results, name))
+        wins = sum(
+            rows["full"]["pearson_top30_loo"] > rows["tracin"]["pearson_top30_loo"]
+            for rows in point_results
         )
+        print(f"     Diff-In above TracIn on the top 30 (LOO) for {wins} of {len(point_results)}")
+
+
+def _median_rows(results, name):
+    return {key: np.median([rows[name][key] for rows in results]) for key in results[0][name]}
+
+
+def _print_row(seed, name, row):
+    print(
+        f"{seed:>4} {name:<20} {row['pearson_top30_loo']:>10.3f} "
+        f"{row['pearson_top30_own']:>10.3f} {row['pearson_all']:>7.3f} "
+        f"{row['spearman_all']:>8.3f} {row['scale']:>8.3f}"
+    )
 
 
 if __name__ == "__main__":
