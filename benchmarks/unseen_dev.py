@@ -52,18 +52,77 @@ from skprune.benchmark import (
     write_csv,
 )
 from skprune.datasets import add_label_noise, load_fashion_mnist
-from skprune.nets import MLP, infer
+from skprune.nets import MLP, SmallCNN, infer
 from skprune.sampling import select
 from skprune.scorers.dynamics import snapshot_difficulty
 
 
-def wide_net(n_features, n_classes, epochs):
-    """The memorizing net: MLP 512-512, Adam, no regularization."""
+class AugmentedMLP(MLP):
+    """MLP on 28x28 images that augments its input in training mode.
+
+    ``augment="shift"`` shifts each image by up to 2 pixels and flips it
+    horizontally with probability 1/2 (a CIFAR-style augmentation);
+    ``augment="noise"`` adds Gaussian pixel noise (std 0.2, pixels in [0, 1]).
+    Scores are computed in eval mode, on the images as they are.
+    """
+
+    def __init__(self, *args, augment="shift", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.augment = augment
+
+    def forward(self, X):
+        if self.training:
+            X = _augment(X) if self.augment == "shift" else X + 0.2 * torch.randn_like(X)
+        return super().forward(X)
+
+
+class AugmentedCNN(SmallCNN):
+    """:class:`~skprune.nets.SmallCNN` on flat 28x28 images, augmented like
+    :class:`AugmentedMLP` in training mode."""
+
+    def forward(self, X):
+        if self.training:
+            X = _augment(X)
+        return super().forward(X.view(-1, 28, 28))
+
+
+class CNN(SmallCNN):
+    """:class:`~skprune.nets.SmallCNN` on flat 28x28 images."""
+
+    def forward(self, X):
+        return super().forward(X.view(-1, 28, 28))
+
+
+def _augment(X, side=28, pad=2):
+    images = nn.functional.pad(X.view(-1, side, side), (pad, pad, pad, pad))
+    n = images.shape[0]
+    offset_rows = torch.randint(0, 2 * pad + 1, (n, 1), device=X.device)
+    offset_cols = torch.randint(0, 2 * pad + 1, (n, 1), device=X.device)
+    span = torch.arange(side, device=X.device)
+    rows = (offset_rows + span)[:, :, None]
+    cols = (offset_cols + span)[:, None, :]
+    flip = torch.rand(n, device=X.device) < 0.5
+    cols = torch.where(flip[:, None, None], cols.flip(-1), cols)
+    crops = images[torch.arange(n, device=X.device)[:, None, None], rows, cols]
+    return crops.reshape(n, side * side)
+
+
+def wide_net(n_features, n_classes, epochs, augment=None, cnn=False):
+    """The memorizing net: MLP 512-512 or SmallCNN, Adam, no regularization
+    (optionally augmented)."""
+    if cnn:
+        module = {"module": AugmentedCNN if augment else CNN, "module__in_channels": 1}
+    else:
+        module = {
+            "module": AugmentedMLP if augment else MLP,
+            "module__n_features": n_features,
+            "module__hidden_units": (512, 512),
+        }
+        if augment:
+            module["module__augment"] = augment
     return NeuralNetClassifier(
-        MLP,
-        module__n_features=n_features,
+        **module,
         module__n_classes=n_classes,
-        module__hidden_units=(512, 512),
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=1e-3,
@@ -109,16 +168,17 @@ def fitting_scores(X, y, metrics, estimator, epochs, seed, n_models=1):
     return out, elapsed, train_acc
 
 
-def unseen_scores(X, y, metrics, k, estimator, epochs, seed):
+def unseen_scores(X, y, metrics, k, estimator, epochs, seed, n_repeats=1):
     """Cross-fitted scores of every metric from one UnseenScorer fit.
 
     The other metrics are recomputed from ``nets_`` / ``subsets_`` exactly as the scorer
-    does (mean over the K - 1 models that did not train on a sample).
+    does (mean over the R · (K - 1) models that did not train on a sample).
     """
     start = time.perf_counter()
     scorer = UnseenScorer(
         metrics[0],
         n_subsets=k,
+        n_repeats=n_repeats,
         estimator=estimator,
         max_epochs=epochs,
         device="cpu",
@@ -126,19 +186,17 @@ def unseen_scores(X, y, metrics, k, estimator, epochs, seed):
     ).fit(X, y)
     elapsed = time.perf_counter() - start
     out = {metrics[0]: scorer.scores_}
+    inside = [scorer.subsets_[j // k] == j % k for j in range(len(scorer.nets_))]
     for m in metrics[1:]:
         total = np.zeros(y.size)
-        for j, net in enumerate(scorer.nets_):
-            held = np.flatnonzero(scorer.subsets_ != j)
-            total[held] += snapshot_difficulty(m, infer(net, X[held]).proba, y[held])
-        out[m] = total / (k - 1)
+        for net, trained in zip(scorer.nets_, inside, strict=True):
+            total[~trained] += snapshot_difficulty(m, infer(net, X[~trained]).proba, y[~trained])
+        out[m] = total / (n_repeats * (k - 1))
     sub_acc = float(
         np.mean(
             [
-                (
-                    infer(net, X[scorer.subsets_ == j]).proba.argmax(1) == y[scorer.subsets_ == j]
-                ).mean()
-                for j, net in enumerate(scorer.nets_)
+                (infer(net, X[trained]).proba.argmax(1) == y[trained]).mean()
+                for net, trained in zip(scorer.nets_, inside, strict=True)
             ]
         )
     )
@@ -155,7 +213,7 @@ def spread(metric, scores, n_classes):
 
 
 def stability(args, out):
-    regimes = [("default", args.n_train, 0.0, None, args.score_epochs)]
+    regimes = [] if args.skip_default else [("default", args.n_train, 0.0, None, args.score_epochs)]
     if not args.skip_memorize:
         regimes.append(
             ("memorize", args.memorize_n_train, args.noise, "wide", args.memorize_epochs)
@@ -167,10 +225,15 @@ def stability(args, out):
         n_classes = int(y.max()) + 1
         if noise > 0:
             y, _ = add_label_noise(y, noise, random_state=0)
-        estimator = wide_net(X.shape[1], n_classes, epochs) if kind == "wide" else None
+        augment = kind == "wide" and args.augment
+        estimator = None
+        net_name = "default MLP 256 SGD"
+        if kind == "wide":
+            estimator = wide_net(X.shape[1], n_classes, epochs, augment, args.cnn)
+            net_name = "SmallCNN Adam" if args.cnn else "MLP 512-512 Adam"
         out.write(
             f"\n# stability regime={regime}: {y.size} train, label noise={noise}, "
-            f"net={'MLP 512-512 Adam' if kind else 'default MLP 256 SGD'}, epochs={epochs}, "
+            f"net={net_name}{f' + {augment} augmentation' if augment else ''}, epochs={epochs}, "
             f"rank seeds={list(range(args.rank_seeds))}\n"
         )
         out.flush()
@@ -184,16 +247,18 @@ def stability(args, out):
             )
             rows.append(dict(regime=regime, seed=seed, scorer="fitting", train_acc=acc, time=t))
             for k in args.ks:
-                scores, t, acc = unseen_scores(X, y, args.metrics, k, estimator, epochs, seed)
-                per_seed[(f"unseen K={k}", seed)] = scores
-                out.write(
-                    f"  seed={seed} unseen K={k}: {t:.1f}s, subset models' training "
-                    f"accuracy {acc:.4f}\n"
-                )
-                rows.append(
-                    dict(regime=regime, seed=seed, scorer=f"unseen K={k}", train_acc=acc, time=t)
-                )
-                out.flush()
+                for repeats in args.unseen_repeats:
+                    name = f"unseen K={k}" + (f" x{repeats} partitions" if repeats > 1 else "")
+                    scores, t, acc = unseen_scores(
+                        X, y, args.metrics, k, estimator, epochs, seed, repeats
+                    )
+                    per_seed[(name, seed)] = scores
+                    out.write(
+                        f"  seed={seed} {name}: {t:.1f}s, subset models' training "
+                        f"accuracy {acc:.4f}\n"
+                    )
+                    rows.append(dict(regime=regime, seed=seed, scorer=name, train_acc=acc, time=t))
+                    out.flush()
             for n in args.fit_ensembles:
                 scores, t, acc = fitting_scores(X, y, args.metrics, estimator, epochs, seed, n)
                 per_seed[(f"fitting x{n} models", seed)] = scores
@@ -392,9 +457,25 @@ def main(argv=None):
         default=[],
         help="control: fitting scores averaged over this many models (UNSEEN averages K - 1)",
     )
+    parser.add_argument(
+        "--unseen-repeats",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="UnseenScorer n_repeats values (independent partitions averaged)",
+    )
     parser.add_argument("--rank-seeds", type=int, default=2)
     parser.add_argument("--score-epochs", type=int, default=10, help="scoring net epochs")
     parser.add_argument("--skip-memorize", action="store_true")
+    parser.add_argument("--skip-default", action="store_true", help="memorizing regime only")
+    parser.add_argument("--cnn", action="store_true", help="memorizing net: SmallCNN")
+    parser.add_argument(
+        "--augment",
+        choices=["shift", "noise"],
+        default=None,
+        help="memorizing net trains on shifted (up to 2 px) and flipped images, or with "
+        "Gaussian pixel noise",
+    )
     parser.add_argument("--memorize-n-train", type=int, default=5000)
     parser.add_argument("--memorize-epochs", type=int, default=100)
     parser.add_argument("--noise", type=float, default=0.2, help="label noise, memorizing")

@@ -58,23 +58,47 @@ def _unseen(metric="el2n", **params):
 # --- UnseenScorer --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("metric", ["el2n", "grand", "margin", "aum"])
-def test_no_sample_is_scored_by_a_model_that_trained_on_it(metric, small_data, tiny_net):
+@pytest.mark.parametrize(
+    "metric, n_repeats",
+    [("el2n", 1), ("grand", 1), ("margin", 1), ("aum", 1), ("el2n", 2), ("aum", 2)],
+)
+def test_no_sample_is_scored_by_a_model_that_trained_on_it(metric, n_repeats, small_data, tiny_net):
     X, y = small_data
     net = tiny_net(8, 4, max_epochs=2, callbacks=[("rows", TrainingRows())])
-    scorer = UnseenScorer(metric, n_subsets=3, estimator=net, random_state=0).fit(X, y)
-    assert len(scorer.nets_) == 3
-    for k, fitted in enumerate(scorer.nets_):
-        np.testing.assert_array_equal(_trained_on(fitted, X), np.flatnonzero(scorer.subsets_ == k))
+    scorer = UnseenScorer(
+        metric, n_subsets=3, n_repeats=n_repeats, estimator=net, random_state=0
+    ).fit(X, y)
+    assert len(scorer.nets_) == 3 * n_repeats
+    assert scorer.subsets_.shape == (n_repeats, X.shape[0])
+    # unseen[j, i]: model j (partition j // 3, subset j % 3) did not train on sample i.
+    unseen = np.empty((len(scorer.nets_), X.shape[0]), dtype=bool)
+    for j, fitted in enumerate(scorer.nets_):
+        partition, k = divmod(j, 3)
+        trained_on = np.flatnonzero(scorer.subsets_[partition] == k)
+        np.testing.assert_array_equal(_trained_on(fitted, X), trained_on)
+        unseen[j] = scorer.subsets_[partition] != k
+    assert np.all(unseen.sum(axis=0) == 2 * n_repeats)
     per_model = _per_model(scorer, X, y)
-    unseen = scorer.subsets_[None, :] != np.arange(3)[:, None]  # (K, n): model k did not see i
-    assert np.all(unseen.sum(axis=0) == 2)
-    expected = (per_model * unseen).sum(axis=0) / 2
+    expected = (per_model * unseen).sum(axis=0) / (2 * n_repeats)
     np.testing.assert_allclose(scorer.scores_, expected, rtol=1e-5, atol=1e-6)
-    # The check can tell: averaging in the model that saw the sample gives other scores.
+    # The check can tell: averaging in the models that saw the sample gives other scores.
     assert not np.allclose(scorer.scores_, per_model.mean(axis=0), rtol=1e-3)
     np.testing.assert_array_equal(scorer.components_[:, 0], scorer.scores_)
     assert list(scorer.get_feature_names_out()) == [f"unseen_{metric}"]
+
+
+def test_repeated_partitions_differ_and_extend_the_single_one(small_data):
+    X, y = small_data
+    single = _unseen(n_subsets=3, max_epochs=1).fit(X, y)
+    repeated = _unseen(n_subsets=3, n_repeats=3, max_epochs=1).fit(X, y)
+    # The first partition and its nets are those of n_repeats=1.
+    np.testing.assert_array_equal(repeated.subsets_[0], single.subsets_[0])
+    first = repeated.nets_[0].module_.state_dict()
+    for name, value in single.nets_[0].module_.state_dict().items():
+        np.testing.assert_array_equal(first[name].numpy(), value.numpy())
+    for a, b in [(0, 1), (0, 2), (1, 2)]:
+        assert not np.array_equal(repeated.subsets_[a], repeated.subsets_[b])
+    assert not np.allclose(repeated.scores_, single.scores_)
 
 
 @pytest.mark.parametrize("n_subsets", [2, 3, 5])
@@ -83,10 +107,11 @@ def test_subsets_partition_the_data_and_are_stratified(n_subsets, small_data):
     y = y.copy()
     y[:7] = 4  # a small, odd-sized class
     scorer = _unseen(n_subsets=n_subsets, max_epochs=1).fit(X, y)
-    assert scorer.subsets_.shape == (X.shape[0],)
-    assert set(np.unique(scorer.subsets_)) == set(range(n_subsets))
+    assert scorer.subsets_.shape == (1, X.shape[0])
+    subsets = scorer.subsets_[0]
+    assert set(np.unique(subsets)) == set(range(n_subsets))
     for label in np.unique(y):
-        per_subset = np.bincount(scorer.subsets_[y == label], minlength=n_subsets)
+        per_subset = np.bincount(subsets[y == label], minlength=n_subsets)
         assert per_subset.max() - per_subset.min() <= 1, (label, per_subset)
 
 

@@ -34,13 +34,14 @@ class UnseenScorer(BaseScorer):
     samples keep spreading. Every sample gets K − 1 such scores.
 
     The paper states the random partition and the unseen scoring; the
-    stratification of the subsets by class and the plain average of the K − 1
-    scores are this project's choices.
+    stratification of the subsets by class, the plain average of the K − 1
+    scores and the repeated partitions (``n_repeats``) are this project's
+    choices.
 
     .. note::
         :meth:`fit_transform` returns the **cross-fitted** scores (each training
-        sample scored only by the K − 1 models that did not see it), while
-        :meth:`transform` scores its input with **all** K models. So, as with
+        sample scored only by the models that did not see it), while
+        :meth:`transform` scores its input with **all** the models. So, as with
         scikit-learn's ``TargetEncoder``, ``fit(X, y).transform(X)`` is not
         ``fit_transform(X, y)``: it mixes in the model that trained on each
         sample. Use ``scores_`` / :meth:`fit_transform` for the training set.
@@ -57,6 +58,10 @@ class UnseenScorer(BaseScorer):
         Number of subsets K (at least 2). Each model trains on about n / K
         samples, so K trainings cost about one training on all the data.
         Every class needs at least K samples.
+    n_repeats : int, default=1
+        Number of independent random partitions R, as in scikit-learn's
+        ``RepeatedStratifiedKFold``. Each sample's score is the mean of its
+        R · (K − 1) unseen scores: steadier rankings at R times the cost.
     estimator : skorch.NeuralNetClassifier or None, default=None
         The scoring network; cloned once per subset and trained with
         ``train_split=None``. None builds :func:`skprune.nets.make_default_net`
@@ -67,7 +72,7 @@ class UnseenScorer(BaseScorer):
     device : {"auto", "cpu", "cuda"}, default="auto"
         Device of the default net; a user's net keeps its own unless set here.
     n_jobs : int or None, default=None
-        The K models are trained in parallel through joblib.
+        The R · K models are trained in parallel through joblib.
     random_state : int, RandomState or None, default=None
         Seeds the partition and the models; an int makes scores reproducible,
         also with ``n_jobs``.
@@ -78,14 +83,15 @@ class UnseenScorer(BaseScorer):
     ----------
     scores_ : ndarray of shape (n_samples,)
         Cross-fitted difficulty of every training sample (higher = harder):
-        the mean of its K − 1 unseen scores.
+        the mean of its R · (K − 1) unseen scores.
     components_ : ndarray of shape (n_samples, 1)
         The same, as returned by :meth:`fit_transform`.
-    subsets_ : ndarray of shape (n_samples,)
-        Subset id (0 to K − 1) of every training sample: ``nets_[k]`` trained
-        on the samples with ``subsets_ == k`` and scored the others.
+    subsets_ : ndarray of shape (n_repeats, n_samples)
+        Subset id (0 to K − 1) of every training sample in each partition:
+        ``nets_[r * K + k]`` trained on the samples with ``subsets_[r] == k``
+        and scored the others.
     nets_ : list of skorch.NeuralNetClassifier
-        The K fitted networks, in subset order.
+        The R · K fitted networks, partition by partition, in subset order.
     classes_ : ndarray
         Class labels.
     n_features_in_ : int
@@ -106,7 +112,7 @@ class UnseenScorer(BaseScorer):
     >>> scorer = UnseenScorer("margin", n_subsets=2, max_epochs=1, random_state=0)
     >>> scorer.fit_transform(X, y).shape
     (120, 1)
-    >>> np.bincount(scorer.subsets_)
+    >>> np.bincount(scorer.subsets_[0])
     array([60, 60])
     >>> scorer.get_feature_names_out()
     array(['unseen_margin'], dtype=object)
@@ -116,6 +122,7 @@ class UnseenScorer(BaseScorer):
         **BaseScorer._parameter_constraints,
         "metric": [StrOptions(set(DYNAMICS_METRICS))],
         "n_subsets": [Interval(Integral, 2, None, closed="left")],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
     }
     _supports_dataset = True
 
@@ -124,6 +131,7 @@ class UnseenScorer(BaseScorer):
         metric="entropy",
         *,
         n_subsets=3,
+        n_repeats=1,
         estimator=None,
         max_epochs=None,
         device="auto",
@@ -133,6 +141,7 @@ class UnseenScorer(BaseScorer):
     ):
         self.metric = metric
         self.n_subsets = n_subsets
+        self.n_repeats = n_repeats
         self.estimator = estimator
         self.max_epochs = max_epochs
         self.device = device
@@ -154,38 +163,46 @@ class UnseenScorer(BaseScorer):
     # --- fitting ---------------------------------------------------------------
 
     def _fit(self, X, y):
-        n_subsets = self.n_subsets
-        seeds = self._model_seeds(n_subsets + 1)
-        splitter = StratifiedKFold(n_subsets, shuffle=True, random_state=int(seeds[-1]))
-        # Fold k's test indices are subset k: a stratified partition of all samples.
-        self.subsets_ = np.empty(y.shape[0], dtype=np.intp)
-        for k, (_, members) in enumerate(splitter.split(np.zeros((y.shape[0], 1)), y)):
-            self.subsets_[members] = k
+        n_subsets, n_samples = self.n_subsets, y.shape[0]
+        # Per partition, K net seeds then the partition's seed: the first
+        # partition draws the same seeds whatever n_repeats is.
+        seeds = self._model_seeds(self.n_repeats * (n_subsets + 1)).reshape(-1, n_subsets + 1)
+        self.subsets_ = np.empty((self.n_repeats, n_samples), dtype=np.intp)
+        for partition, partition_seeds in zip(self.subsets_, seeds, strict=True):
+            splitter = StratifiedKFold(
+                n_subsets, shuffle=True, random_state=int(partition_seeds[-1])
+            )
+            # Fold k's test indices are subset k: a stratified partition of all samples.
+            for k, (_, members) in enumerate(splitter.split(np.zeros((n_samples, 1)), y)):
+                partition[members] = k
 
         trajectory = self.metric in _TRAJECTORY_METRICS
         tasks = []
-        for k, seed in enumerate(seeds[:-1]):
-            inside = self.subsets_ == k
-            callbacks = []
-            if trajectory:
-                # Record the held-out samples after every epoch; the parameter
-                # snapshots let transform replay the trajectory on new data.
-                recorder = OutputRecorder(keep_params=True, X=_take(X, ~inside))
-                callbacks = [("skprune_recorder", recorder)]
-            tasks.append((self._make_net(X, callbacks), _take(X, inside), y[inside], seed))
+        for partition, partition_seeds in zip(self.subsets_, seeds, strict=True):
+            for k, seed in enumerate(partition_seeds[:-1]):
+                inside = partition == k
+                callbacks = []
+                if trajectory:
+                    # Record the held-out samples after every epoch; the parameter
+                    # snapshots let transform replay the trajectory on new data.
+                    recorder = OutputRecorder(keep_params=True, X=_take(X, ~inside))
+                    callbacks = [("skprune_recorder", recorder)]
+                tasks.append((self._make_net(X, callbacks), _take(X, inside), y[inside], seed))
         if self.verbose:
+            repeats = f" x {self.n_repeats} partitions" if self.n_repeats > 1 else ""
             print(
-                f"[UnseenScorer] training {n_subsets} models on stratified subsets of about "
-                f"{y.shape[0] // n_subsets} samples each (metric={self.metric!r})"
+                f"[UnseenScorer] training {n_subsets} models{repeats} on stratified subsets of "
+                f"about {n_samples // n_subsets} samples each (metric={self.metric!r})"
             )
         self.nets_ = self._parallel(_fit_seeded, tasks)
 
-        total = np.zeros(y.shape[0])
-        for k, net in enumerate(self.nets_):
-            held_out = np.flatnonzero(self.subsets_ != k)
+        total = np.zeros(n_samples)
+        for index, net in enumerate(self.nets_):
+            partition, k = divmod(index, n_subsets)
+            held_out = np.flatnonzero(self.subsets_[partition] != k)
             total[held_out] += self._held_out_difficulty(net, _take(X, held_out), y[held_out])
-        # Every sample is held out by exactly K - 1 models.
-        self.components_ = (total / (n_subsets - 1)).reshape(-1, 1)
+        # Every sample is held out by exactly K - 1 models of each partition.
+        self.components_ = (total / (self.n_repeats * (n_subsets - 1))).reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()
 
     def _held_out_difficulty(self, net, X, y):
@@ -203,7 +220,7 @@ class UnseenScorer(BaseScorer):
     # --- scoring new samples ---------------------------------------------------
 
     def _components(self, X, y):
-        # New samples were seen by none of the K models: all of them score.
+        # New samples were seen by none of the models: all of them score.
         outputs = [infer(net, X, embedding=self.metric == "grand") for net in self.nets_]
         proba = np.stack([out.proba for out in outputs])
         if y is None:
@@ -233,9 +250,9 @@ class UnseenScorer(BaseScorer):
         """Fit and return the cross-fitted score of every training sample.
 
         .. note::
-            Each sample is scored only by the K − 1 models that did not train on
-            it, so the result differs from ``fit(X, y).transform(X)``, which
-            uses all K models (including the one that saw the sample) and
+            Each sample is scored only by the R · (K − 1) models that did not
+            train on it, so the result differs from ``fit(X, y).transform(X)``, which
+            uses all R · K models (including those that saw the sample) and
             predicted labels.
 
         Parameters
@@ -255,12 +272,12 @@ class UnseenScorer(BaseScorer):
         return super().fit_transform(X, y)
 
     def transform(self, X):
-        """Score (new) samples with all K models, averaged; predicted labels stand in for ``y``.
+        """Score (new) samples with all R · K models, averaged; predicted labels stand in for ``y``.
 
         .. note::
             Meant for samples outside the training set. On the training set
             itself ``fit(X, y).transform(X)`` is not ``fit_transform(X, y)``:
-            every training sample was seen by one of the K models. Use
+            every training sample was seen by one model of each partition. Use
             :meth:`fit_transform` or ``scores_`` for the training samples, and
             :meth:`score_samples` when labels are known.
 
