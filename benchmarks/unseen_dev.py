@@ -363,10 +363,14 @@ def coresets(args, out):
             scores[f"fitting_{m}"] = fit[m]
         cost = dict(seed=seed, full_time=full_time, fitting_time=fit_time)
         for k in args.ks:
-            uns, t, _ = unseen_scores(X, y, args.metrics, k, None, args.score_epochs, seed)
-            cost[f"unseen_K{k}_time"] = t
-            for m in args.metrics:
-                scores[f"unseen{k}_{m}"] = uns[m]
+            for repeats in args.unseen_repeats:
+                uns, t, _ = unseen_scores(
+                    X, y, args.metrics, k, None, args.score_epochs, seed, repeats
+                )
+                tag = f"{k}x{repeats}" if repeats > 1 else f"{k}"
+                cost[f"unseen_K{tag}_time"] = t
+                for m in args.metrics:
+                    scores[f"unseen{tag}_{m}"] = uns[m]
         costs.append(cost)
         out.write(
             f"seed={seed} full={full_acc:.4f} (training {full_time:.1f}s); "
@@ -480,7 +484,9 @@ def main(argv=None):
     parser.add_argument("--memorize-epochs", type=int, default=100)
     parser.add_argument("--noise", type=float, default=0.2, help="label noise, memorizing")
     parser.add_argument("--ratios", type=float, nargs="+", default=[0.3, 0.5, 0.7, 0.9])
-    parser.add_argument("--multi-ratios", type=float, nargs="+", default=[0.7, 0.9])
+    parser.add_argument(
+        "--multi-ratios", type=float, nargs="*", default=[0.7, 0.9], help="none: no multi-step"
+    )
     parser.add_argument("--multi-k", type=int, default=3)
     parser.add_argument("--n-steps", type=int, default=3)
     parser.add_argument("--multi-min-per-class", type=int, default=10)
