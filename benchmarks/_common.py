@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,13 @@ import numpy as np
 from skprune.benchmark import write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def timed(function):
+    """``(seconds, result)`` of one call of ``function()``."""
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
 
 
 def synthetic_classification(n_samples, n_features=32, n_classes=10, seed=0):

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import torch
-from _common import RESULTS, synthetic_classification, write_results
+from _common import RESULTS, synthetic_classification, timed, write_results
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -72,12 +72,6 @@ def make_selector(estimator, memory, ratio):
         memory=memory,
         random_state=0,
     )
-
-
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
 
 
 def main(argv=None):

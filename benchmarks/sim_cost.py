@@ -14,11 +14,10 @@ scoring nets (the issue asks SIM to be no worse than that).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from _common import RESULTS
+from _common import RESULTS, timed
 from sklearn.metrics import roc_auc_score
 
 from skprune import SIMScorer
@@ -33,12 +32,6 @@ CONFIGURATIONS = [
     {"n_models": 2, "max_epochs": 2},
     {"n_models": 2, "max_epochs": 2, "n_jobs": 2},
 ]
-
-
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
 
 
 def main(argv=None):

@@ -186,21 +186,17 @@ def unseen_scores(X, y, metrics, k, estimator, epochs, seed, n_repeats=1):
     ).fit(X, y)
     elapsed = time.perf_counter() - start
     out = {metrics[0]: scorer.scores_}
-    inside = [scorer.subsets_[j // k] == j % k for j in range(len(scorer.nets_))]
+    totals = {m: np.zeros(y.size) for m in metrics[1:]}
+    sub_accs = []
+    for j, net in enumerate(scorer.nets_):
+        trained = scorer.subsets_[j // k] == j % k
+        proba = infer(net, X).proba  # one pass per net: held-out scores and subset accuracy
+        for m in metrics[1:]:
+            totals[m][~trained] += snapshot_difficulty(m, proba[~trained], y[~trained])
+        sub_accs.append((proba[trained].argmax(1) == y[trained]).mean())
     for m in metrics[1:]:
-        total = np.zeros(y.size)
-        for net, trained in zip(scorer.nets_, inside, strict=True):
-            total[~trained] += snapshot_difficulty(m, infer(net, X[~trained]).proba, y[~trained])
-        out[m] = total / (n_repeats * (k - 1))
-    sub_acc = float(
-        np.mean(
-            [
-                (infer(net, X[trained]).proba.argmax(1) == y[trained]).mean()
-                for net, trained in zip(scorer.nets_, inside, strict=True)
-            ]
-        )
-    )
-    return out, elapsed, sub_acc
+        out[m] = totals[m] / (n_repeats * (k - 1))
+    return out, elapsed, float(np.mean(sub_accs))
 
 
 def spread(metric, scores, n_classes):

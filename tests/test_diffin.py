@@ -86,9 +86,8 @@ def test_variants_pick_their_terms(variant, small_data):
         assert not components[:, 2].any()
 
 
-@pytest.fixture(scope="module")
-def noisy_data():
-    """3 separable classes with 15% of the labels flipped at random."""
+def _separable_classes():
+    """3 well-separated classes, 400 samples, 8 features (float32)."""
     X, y = make_classification(
         400,
         8,
@@ -98,8 +97,15 @@ def noisy_data():
         class_sep=2.0,
         random_state=0,
     )
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def noisy_data():
+    """3 separable classes with 15% of the labels flipped at random."""
+    X, y = _separable_classes()
     y_noisy, flipped = add_label_noise(y, 0.15, random_state=0)
-    return X.astype(np.float32), y_noisy, flipped
+    return X, y_noisy, flipped
 
 
 def _plain_sgd_net(tiny_net, n_features, n_classes):
@@ -262,16 +268,8 @@ def test_cleaning_with_self_influence_drops_mostly_mislabeled(noisy_data, tiny_n
 
 def test_own_validation_data_is_the_target(noisy_data, tiny_net):
     X, y, flipped = noisy_data
-    clean_X, clean_y = make_classification(
-        400,
-        8,
-        n_informative=5,
-        n_classes=3,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=0,
-    )
-    X_val, y_val = clean_X[300:].astype(np.float32), clean_y[300:]
+    clean_X, clean_y = _separable_classes()
+    X_val, y_val = clean_X[300:], clean_y[300:]
     net = _plain_sgd_net(tiny_net, 8, 3)
     scorer = _diffin(estimator=net, max_epochs=20, validation_data=(X_val, y_val))
     scores = scorer.fit(X[:300], y[:300]).scores_

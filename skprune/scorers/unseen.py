@@ -170,6 +170,8 @@ class UnseenScorer(BaseScorer):
         # partition draws the same seeds whatever n_repeats is.
         seeds = self._model_seeds(self.n_repeats * (n_subsets + 1)).reshape(-1, n_subsets + 1)
         self.subsets_ = np.empty((self.n_repeats, n_samples), dtype=np.intp)
+        trajectory = self.metric in _TRAJECTORY_METRICS
+        tasks = []
         for partition, partition_seeds in zip(self.subsets_, seeds, strict=True):
             splitter = StratifiedKFold(
                 n_subsets, shuffle=True, random_state=int(partition_seeds[-1])
@@ -177,10 +179,6 @@ class UnseenScorer(BaseScorer):
             # Fold k's test indices are subset k: a stratified partition of all samples.
             for k, (_, members) in enumerate(splitter.split(np.zeros((n_samples, 1)), y)):
                 partition[members] = k
-
-        trajectory = self.metric in _TRAJECTORY_METRICS
-        tasks = []
-        for partition, partition_seeds in zip(self.subsets_, seeds, strict=True):
             for k, seed in enumerate(partition_seeds[:-1]):
                 inside = partition == k
                 callbacks = []
