@@ -30,6 +30,13 @@ sample's loss (the leave-one-out models are reused; the estimates and the
 linear response are recomputed per point). Medians over all points are printed
 with the number of points where Diff-In beats TracIn on the top 30.
 
+``--diagnostics`` adds two rows that locate the checkpoint estimates' error:
+``exact_target@ckpt`` carries the target gradient back exactly (every step's
+Hessian) but takes the sample gradients only at the checkpoints, as every
+checkpoint method must; ``adjoint@ckpt`` also freezes the Hessian at the
+checkpoints (one HVP per training step, each with its interval's checkpoint).
+Neither is shipped; they bound what m checkpoints can reach.
+
 Run: ``python benchmarks/diffin_loo.py --seeds 3`` (add ``--target-points 20``)
 """
 
@@ -101,7 +108,19 @@ def _accuracy(module, params, X, y):
     return float(np.mean(logits.argmax(dim=1).numpy() == y))
 
 
-def _linear_response(module, trajectory, final, X, y, X_target, y_target, lr):
+def _linear_response(
+    module,
+    trajectory,
+    final,
+    X,
+    y,
+    X_target,
+    y_target,
+    lr,
+    *,
+    sample_steps=None,
+    hessian_steps=None,
+):
     """Exact first-order (in 1/N) effect of removing each sample, float64, all T steps.
 
     The target gradient at the end is carried back through every step,
@@ -110,6 +129,13 @@ def _linear_response(module, trajectory, final, X, y, X_target, y_target, lr):
     the trajectory to dropping z. It needs one Hessian-vector product per
     training step, so it is a ceiling for checkpoint estimates, not a method
     we ship.
+
+    Two diagnostics locate where checkpoint estimates lose accuracy:
+    ``sample_steps`` (the checkpoint steps) takes the sample gradients only
+    there, each standing for its interval (``T/m`` steps), as every
+    checkpoint method does; ``hessian_steps`` (step t → the step whose
+    Hessian carries λ back through step t) freezes the Hessian at the
+    checkpoints.
     """
     X, y = torch.as_tensor(X), torch.as_tensor(y)
     X_target, y_target = torch.as_tensor(X_target), torch.as_tensor(y_target)
@@ -124,12 +150,15 @@ def _linear_response(module, trajectory, final, X, y, X_target, y_target, lr):
     def target_loss(p):
         return F.cross_entropy(functional_call(module, p, (X_target,)), y_target)
 
-    n = len(y)
+    n, steps = len(y), len(trajectory)
+    weight = 1.0 if sample_steps is None else steps / len(sample_steps)
     adjoint = grad(target_loss)(final)
     effect = np.zeros(n)
-    for params in reversed(trajectory):
-        dots = jvp(per_sample, (params,), (adjoint,))[1].numpy()
-        effect += lr / (n - 1) * (dots - dots.mean())
+    for step in reversed(range(steps)):
+        if sample_steps is None or step in sample_steps:
+            dots = jvp(per_sample, (trajectory[step],), (adjoint,))[1].numpy()
+            effect += weight * lr / (n - 1) * (dots - dots.mean())
+        params = trajectory[step if hessian_steps is None else hessian_steps[step]]
         hvp = jvp(grad(train_loss), (params,), (adjoint,))[1]
         adjoint = {k: adjoint[k] - lr * hvp[k] for k in names}
     return effect
@@ -217,9 +246,17 @@ def _estimates(module, trajectory, final, checkpoint_steps, X, y, X_target, y_ta
         total_steps=args.steps,
     )
     estimates = {name: combine(first_order, second_order) for name, combine in ESTIMATES.items()}
-    estimates["linear_response"] = _linear_response(
-        module, trajectory, final, X, y, X_target, y_target, args.lr
-    )
+    response = (module, trajectory, final, X, y, X_target, y_target, args.lr)
+    estimates["linear_response"] = _linear_response(*response)
+    if args.diagnostics:
+        # Each step's Hessian is its interval's checkpoint's (interval k = [kT/m, (k+1)T/m)).
+        owner = [checkpoint_steps[min(step * m // args.steps, m - 1)] for step in range(args.steps)]
+        estimates["exact_target@ckpt"] = _linear_response(
+            *response, sample_steps=set(checkpoint_steps)
+        )
+        estimates["adjoint@ckpt"] = _linear_response(
+            *response, sample_steps=set(checkpoint_steps), hessian_steps=owner
+        )
     return estimates
 
 
@@ -254,6 +291,12 @@ def main(argv=None):
         type=int,
         default=0,
         help="also validate the influence on single target points (Koh & Liang's protocol)",
+    )
+    parser.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="also the exact propagated target gradient with sample gradients only at the "
+        "checkpoints, and the same carried back with the checkpoints' Hessians only",
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)

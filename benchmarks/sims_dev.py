@@ -102,6 +102,10 @@ def train_weighted(X, y, weights, X_test, y_test, n_classes, args, seed, n_full)
 
 def _number_or_text(value):
     try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
         return float(value)
     except ValueError:
         return value
@@ -211,6 +215,10 @@ def main(argv=None):
             sim_time = time.perf_counter() - start
             proba = np.stack([infer(net, X_train).proba for net in sim.nets_])
             scores = {"sim": sim.scores_, "el2n": el2n(proba, y_fit)}
+            # Raw separability d_N / d_P on a log scale, averaged over the nets:
+            # SIM's main signal before rank normalization, so it keeps its spread.
+            separability = sim._separability_reference
+            scores["sep"] = -np.log(np.maximum(separability, 1e-12)).mean(axis=0)
             start = time.perf_counter()
             scores["forgetting"] = (
                 TrainingDynamicsScorer("forgetting", max_epochs=args.epochs, random_state=seed)
@@ -249,12 +257,14 @@ def main(argv=None):
                 "forgetting_hard": ("hard", scores["forgetting"], {}),
                 "ccs_el2n": ("ccs", scores["el2n"], {"hard_fraction": 0.1}),
                 "ccs_sim": ("ccs", scores["sim"], {"hard_fraction": 0.1}),
+                "ccs_sep": ("ccs", scores["sep"], {"hard_fraction": 0.1}),
                 "sims_sim": ("sims", scores["sim"], {}),
                 "sims_el2n": ("sims", scores["el2n"], {}),
+                "sims_sep": ("sims", scores["sep"], {}),
             }
             for name, density in args.density:
-                methods[f"sims_sim[{name}]"] = ("sims", scores["sim"], density)
-                methods[f"sims_el2n[{name}]"] = ("sims", scores["el2n"], density)
+                for score in ("sim", "el2n", "sep"):
+                    methods[f"sims_{score}[{name}]"] = ("sims", scores[score], density)
             if args.methods:
                 # A density variant runs when its base method (e.g. sims_sim) is selected.
                 methods = {k: v for k, v in methods.items() if k.split("[")[0] in args.methods}

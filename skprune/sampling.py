@@ -363,6 +363,22 @@ def _spread(weights, k):
     return _capped(weights, k)
 
 
+def _stratum_coverage(values, n_strata):
+    """``1 / (members of the sample's stratum)`` over ``n_strata`` equal-width strata of ``values``.
+
+    Multiplying a density by it spreads the mass evenly over the *score range*
+    instead of over the samples, as CCS's equal-width strata do: a crowded
+    score region (the many easy samples of a loss-like score) gets less, a
+    sparse one more. On rank-uniform scores it is nearly constant.
+    """
+    low, high = values.min(), values.max()
+    if not high > low:
+        return np.ones(values.size)
+    strata = np.clip(((values - low) / (high - low) * n_strata).astype(int), 0, n_strata - 1)
+    counts = np.bincount(strata, minlength=n_strata)
+    return 1.0 / counts[strata]
+
+
 def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
     """SIMS in one draw: exact inclusion probabilities, budget and (±1) class quotas.
 
@@ -381,6 +397,17 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
     cut_scope = density.pop("cut_scope", "global")
     if cut_scope not in ("global", "class"):
         raise ValueError(f"cut_scope must be 'global' or 'class', got {cut_scope!r}")
+    n_strata = density.pop("strata", None)
+    if n_strata is not None and (
+        isinstance(n_strata, bool) or not isinstance(n_strata, Integral) or n_strata < 1
+    ):
+        raise ValueError(f"strata must be None or a positive integer, got {n_strata!r}")
+
+    def covered(weights, members):
+        if n_strata is None:
+            return weights
+        return weights * _stratum_coverage(scores[members], n_strata)
+
     class_quantile = np.zeros(scores.size)
     for code in range(quotas.size):
         members = np.flatnonzero(y_codes == code)
@@ -390,7 +417,7 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
         members = np.flatnonzero(y_codes == code)
         if quota:
             weights = sims_density(class_quantile[members], pruning_ratio, **density)
-            target[members] = _spread(weights, quota)
+            target[members] = _spread(covered(weights, members), quota)
     n_global = n_keep - int(quotas.sum())
     if n_global:
         global_quantile = _midrank_quantile(scores, scores)
@@ -401,6 +428,7 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
             weights = weights * (sims_density(class_quantile, pruning_ratio, **density) > 0)
         else:
             weights = sims_density(global_quantile, pruning_ratio, **density)
+        weights = covered(weights, slice(None))
         spare = 1.0 - target  # room left under the cap
         weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
         if np.count_nonzero(weights[spare > 0]) < n_global:  # zero-weight samples fill the rest
@@ -490,7 +518,7 @@ def select(
         Seed for the random rules.
     **params
         Rule parameters: ``hard_fraction`` and ``n_strata`` for ``"ccs"``; the
-        :func:`sims_density` parameters and ``cut_scope`` for ``"sims"`` (see
+        :func:`sims_density` parameters, ``cut_scope`` and ``strata`` for ``"sims"`` (see
         :func:`select_sims`).
 
     Returns
@@ -682,6 +710,7 @@ def select_sims(
     floor_start=0.0,
     floor_end=0.0,
     cut_scope="global",
+    strata=None,
     class_balance="hybrid",
     min_per_class=1,
     random_state=None,
@@ -717,6 +746,17 @@ def select_sims(
         sample's quantile within its class (the hardest class then keeps its
         own easier part). The class-dependent share always uses the
         within-class quantile. ``"class"`` did not help on our benchmark.
+    strata : int or None, default=None
+        Spread the density over the score *range* instead of over the
+        samples: each sample's density is divided by the number of samples in
+        its stratum, one of ``strata`` equal-width strata of the scores (of
+        its class, or of all samples), as CCS's strata do. Crowded score
+        regions then get less of the budget, sparse ones more; with a flat
+        density (``mean_start=mean_end=0.5, concentration=2``) and a hard cut
+        this is CCS as an importance sampler. It only matters for scores with
+        an uneven spread (EL2N, losses); rank-uniform scores such as SIM's
+        ``scores_`` are unchanged. None (the default) = off. Our addition,
+        not the paper's.
     class_balance, min_per_class, random_state
         As in :func:`select`.
 
@@ -751,4 +791,5 @@ def select_sims(
         floor_start=floor_start,
         floor_end=floor_end,
         cut_scope=cut_scope,
+        strata=strata,
     )

@@ -548,6 +548,44 @@ def test_sims_density_schedule_is_validated(params, message):
         sims_density(np.array([0.5]), 0.99, **params)
 
 
+@pytest.mark.parametrize("strata", [0, -3, 2.5, True, "50"])
+def test_sims_rejects_bad_strata(strata):
+    with pytest.raises(ValueError, match="strata must be None or a positive integer"):
+        select("sims", np.arange(10.0), np.zeros(10), 0.5, strata=strata)
+
+
+@pytest.mark.parametrize("class_balance", CLASS_BALANCES)
+def test_sims_strata_spread_a_flat_density_over_the_score_range(class_balance):
+    # A loss-like score crowds most samples at the easy end. Without strata a flat density
+    # keeps the crowd in proportion; with strata the coreset covers the range evenly, as CCS.
+    rng = np.random.default_rng(0)
+    scores = rng.exponential(size=4000)
+    y = rng.integers(0, 4, scores.size)
+    flat = {"mean_start": 0.5, "mean_end": 0.5, "concentration": 2.0}
+    edges = np.linspace(scores.min(), np.quantile(scores, 0.99), 6)
+    common = dict(class_balance=class_balance, random_state=0, **flat)
+    plain = select("sims", scores, y, 0.9, **common)
+    spread = select("sims", scores, y, 0.9, strata=20, **common)
+    assert plain.indices.size == spread.indices.size == 400
+    assert spread.probabilities.sum() == pytest.approx(400)
+    plain_counts = np.histogram(scores[plain.indices], edges)[0]
+    spread_counts = np.histogram(scores[spread.indices], edges)[0]
+    # Plain: the first fifth of the range holds more than half the coreset; spread: ~a fifth.
+    assert plain_counts[0] > 0.5 * plain_counts.sum()
+    assert spread_counts[0] < 0.35 * spread_counts.sum()
+    assert spread_counts.min() > 0.5 * spread_counts.mean()
+
+
+def test_sims_strata_change_nothing_on_equally_spaced_scores():
+    # Every stratum then holds the same number of samples: the weights only rescale.
+    y = np.repeat([0, 1], 100)
+    scores = np.r_[np.arange(100.0), np.arange(100.0)]
+    base = select("sims", scores, y, 0.7, class_balance="proportional", random_state=3)
+    spread = select("sims", scores, y, 0.7, class_balance="proportional", random_state=3, strata=10)
+    assert_allclose(spread.probabilities, base.probabilities)
+    assert_array_equal(spread.indices, base.indices)
+
+
 def test_sims_rejects_an_unknown_cut_scope():
     with pytest.raises(ValueError, match="cut_scope must be"):
         select("sims", np.arange(10.0), np.zeros(10), 0.5, cut_scope="everywhere")
@@ -626,6 +664,7 @@ def test_sims_cut_samples_fill_only_what_the_rest_cannot(class_balance, cut_scop
         CUT_SIMS,
         {**CUT_SIMS, "cut_scope": "class"},
         {"floor_start": 0.3},
+        {**CUT_SIMS, "strata": 10},
     ],
 )
 @pytest.mark.parametrize("class_balance", ["global", "hybrid", "proportional"])
@@ -635,7 +674,8 @@ def test_sims_variants_draw_with_their_inclusion_probabilities(params, class_bal
 
 
 @pytest.mark.parametrize(
-    "params", [LEGACY_SIMS, TILTCUT_SIMS, CUT_SIMS, {**CUT_SIMS, "cut_scope": "class"}]
+    "params",
+    [LEGACY_SIMS, TILTCUT_SIMS, CUT_SIMS, {**CUT_SIMS, "cut_scope": "class"}, {"strata": 20}],
 )
 def test_sims_variants_are_deterministic_and_keep_class_floors(ten_classes, params):
     scores, y = ten_classes
