@@ -251,11 +251,10 @@ def _estimates(module, trajectory, final, checkpoint_steps, X, y, X_target, y_ta
     if args.diagnostics:
         # Each step's Hessian is its interval's checkpoint's (interval k = [kT/m, (k+1)T/m)).
         owner = [checkpoint_steps[min(step * m // args.steps, m - 1)] for step in range(args.steps)]
-        estimates["exact_target@ckpt"] = _linear_response(
-            *response, sample_steps=set(checkpoint_steps)
-        )
+        sampled = set(checkpoint_steps)
+        estimates["exact_target@ckpt"] = _linear_response(*response, sample_steps=sampled)
         estimates["adjoint@ckpt"] = _linear_response(
-            *response, sample_steps=set(checkpoint_steps), hessian_steps=owner
+            *response, sample_steps=sampled, hessian_steps=owner
         )
     return estimates
 

@@ -175,6 +175,18 @@ def _rule_moderate(pool, reference, k, rng, pruning_ratio):
     return _smallest(np.abs(pool - np.median(reference)), k, rng), None
 
 
+def _equal_width_strata(values, n_strata, reference):
+    """Stratum (0 to ``n_strata`` − 1) of each value over the range of ``reference``, equal widths.
+
+    A constant reference puts every value in stratum 0.
+    """
+    low, high = reference.min(), reference.max()
+    if not high > low:
+        return np.zeros(np.shape(values), dtype=int)
+    position = (values - low) / (high - low)
+    return np.clip((position * n_strata).astype(int), 0, n_strata - 1)
+
+
 def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strata=50):
     # CCS is a coverage rule, not an importance sampler: it reports no inclusion
     # probabilities, so its coreset gets unit weights.
@@ -189,9 +201,7 @@ def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strat
             kept = np.concatenate([kept, least_hard[: k - kept.size]])
         candidates = kept
     # Strata split the reference's score range (the class's, or all samples').
-    low, high = reference.min(), reference.max()
-    position = (pool[candidates] - low) / (high - low) if high > low else 0.0 * candidates
-    strata = np.clip((position * n_strata).astype(int), 0, n_strata - 1)
+    strata = _equal_width_strata(pool[candidates], n_strata, reference)
     members = sorted((candidates[strata == s] for s in np.unique(strata)), key=len)
     chosen, budget = [], k
     for i, m in enumerate(members):
@@ -371,12 +381,8 @@ def _stratum_coverage(values, n_strata):
     score region (the many easy samples of a loss-like score) gets less, a
     sparse one more. On rank-uniform scores it is nearly constant.
     """
-    low, high = values.min(), values.max()
-    if not high > low:
-        return np.ones(values.size)
-    strata = np.clip(((values - low) / (high - low) * n_strata).astype(int), 0, n_strata - 1)
-    counts = np.bincount(strata, minlength=n_strata)
-    return 1.0 / counts[strata]
+    strata = _equal_width_strata(values, n_strata, values)
+    return 1.0 / np.bincount(strata, minlength=n_strata)[strata]
 
 
 def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
@@ -753,10 +759,10 @@ def select_sims(
         its class, or of all samples), as CCS's strata do. Crowded score
         regions then get less of the budget, sparse ones more; with a flat
         density (``mean_start=mean_end=0.5, concentration=2``) and a hard cut
-        this is CCS as an importance sampler. It only matters for scores with
-        an uneven spread (EL2N, losses); rank-uniform scores such as SIM's
-        ``scores_`` are unchanged. None (the default) = off. Our addition,
-        not the paper's.
+        this is CCS as an importance sampler. It matters for scores with an
+        uneven spread (EL2N, losses); on scores uniform over all samples, such
+        as SIM's ``scores_``, only the class-dependent share changes. None
+        (the default) = off. Our addition, not the paper's.
     class_balance, min_per_class, random_state
         As in :func:`select`.
 
