@@ -42,3 +42,37 @@ def write_results(rows, lines, output):
     write_csv(rows, output.with_suffix(".csv"))
     output.with_suffix(".log").write_text("\n".join(lines) + "\n")
     print(f"wrote {output.with_suffix('.csv')} and {output.with_suffix('.log')}")
+
+
+def make_cosine_net(X, n_classes, *, max_epochs, device):
+    """The default target net with its learning rate annealed to 0 over training (cosine).
+
+    With a constant rate the test accuracy at the last epoch of a noisy-label
+    training swings by about a point between seeds, more than removing 5% of
+    the data changes; annealing settles it (seed-to-seed spread about 0.15
+    points on 20%-noisy Fashion-MNIST), so small effects become measurable.
+    """
+    from skorch.callbacks import LRScheduler
+    from torch.optim.lr_scheduler import CosineAnnealingLR
+
+    from skprune.nets import make_default_net
+
+    net = make_default_net(X, n_classes, max_epochs=max_epochs, device=device)
+    return net.set_params(
+        callbacks=[("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=max_epochs))]
+    )
+
+
+def add_eval_schedule_argument(parser, trained):
+    """Add ``--eval-schedule {constant,cosine}``, the learning rate of the nets ``trained``."""
+    parser.add_argument(
+        "--eval-schedule",
+        choices=["constant", "cosine"],
+        default="constant",
+        help=f"learning rate of {trained} (cosine: annealed to 0, make_cosine_net)",
+    )
+
+
+def evaluation_net(args):
+    """The ``make_net`` for the nets trained for evaluation: None (the default net) or cosine."""
+    return make_cosine_net if args.eval_schedule == "cosine" else None

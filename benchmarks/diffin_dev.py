@@ -12,7 +12,9 @@ Parts (``--parts``):
   costs ``hessian_batch_size`` sample gradients per sample, too slow here), or
   at random — and train on the rest. An oracle that removes flipped labels
   only bounds what any cleaning score can gain (``--clean-fraction`` sets the
-  share removed, ``--cleaning-methods`` picks rows).
+  share removed, ``--cleaning-methods`` picks rows). ``--eval-schedule cosine``
+  trains the nets on the cleaned data with a cosine-annealed learning rate,
+  which makes the seed-to-seed spread small enough to see a 5% removal.
 - ``detection``: how well each ranking finds the flipped labels (ROC-AUC).
 - ``cost``: wall time of the influence computation of Diff-In vs TracIn on the
   same checkpoints; per-sample throughput of ``jvp`` directional derivatives
@@ -32,18 +34,30 @@ import time
 
 import numpy as np
 import torch
+from _common import add_eval_schedule_argument, evaluation_net
 
 from skprune import DiffInScorer
 from skprune.benchmark import Method, format_by_ratio, run_benchmark, summarize, write_csv
 from skprune.datasets import load_fashion_mnist
+from skprune.nets import make_default_net
 
 
-def _diffin(variant, target="validation", validation_data=None):
+def _diffin(args, variant, target="validation", validation_data=None):
+    """A scorer factory for :func:`run_benchmark`, with the run's scoring settings."""
+
     def factory(*, epochs, random_state, device):
+        estimator = None
+        if args.scoring_lr is not None:
+            # The default scoring net (plain SGD) with another step size.
+            estimator = make_default_net(
+                np.empty((1, 784)), 10, max_epochs=epochs, lr=args.scoring_lr, device=device
+            ).set_params(optimizer__momentum=0.0)
         return DiffInScorer(
+            estimator=estimator,
             variant=variant,
             target=target,
             validation_data=validation_data,
+            n_checkpoints=args.checkpoints,
             max_epochs=epochs,
             device=device,
             random_state=random_state,
@@ -54,11 +68,12 @@ def _diffin(variant, target="validation", validation_data=None):
     return factory
 
 
-SCORERS = {
-    "diffin": _diffin("full"),
-    "tracin": _diffin("tracin"),
-    "tracin-self": _diffin("tracin", "self"),
-}
+def _scorers(args):
+    return {
+        "diffin": _diffin(args, "full"),
+        "tracin": _diffin(args, "tracin"),
+        "tracin-self": _diffin(args, "tracin", "self"),
+    }
 
 
 def coreset(data, args):
@@ -76,7 +91,7 @@ def coreset(data, args):
         args.ratios,
         list(range(args.seeds)),
         epochs=args.epochs,
-        scorers=SCORERS,
+        scorers=_scorers(args),
         progress=True,
     )
     write_csv(rows, "benchmarks/results/diffin_coreset.csv")
@@ -115,9 +130,9 @@ def cleaning(data, args):
     clean = _clean_target(data, args)
     y_clean = data[1]
     scorers = {
-        **SCORERS,
-        "diffin-clean": _diffin("full", validation_data=clean),
-        "tracin-clean": _diffin("tracin", validation_data=clean),
+        **_scorers(args),
+        "diffin-clean": _diffin(args, "full", validation_data=clean),
+        "tracin-clean": _diffin(args, "tracin", validation_data=clean),
         "oracle": lambda *, epochs, random_state, device: _FlippedLabelOracle(
             y_clean, random_state
         ),
@@ -142,38 +157,73 @@ def cleaning(data, args):
         label_noise=args.noise,
         scorers=scorers,
         equal_steps=False,
+        make_net=evaluation_net(args),
         progress=True,
     )
     write_csv(rows, args.cleaning_csv)
     print(format_by_ratio(summarize(rows), exclude=()))
+    print(paired_differences(rows))
+
+
+def paired_differences(rows, baseline="random"):
+    """Per-seed differences to ``baseline`` (same seed, same ratio): mean ± standard error.
+
+    Every method meets the same seeds (label noise, scorers, target net), so
+    the paired differences cancel the seed-to-seed spread that the summary's
+    standard deviations include.
+    """
+    accuracy = {(r["method"], float(r["ratio"]), r["seed"]): r["accuracy"] for r in rows}
+    lines = [f"paired differences to {baseline} (points; mean ± standard error, seeds ahead)"]
+    for method, ratio in dict.fromkeys((m, ratio) for m, ratio, _ in accuracy):
+        if method in (baseline, "full"):
+            continue
+        diffs = 100 * np.array(
+            [
+                value - accuracy[(baseline, ratio, seed)]
+                for (m, r, seed), value in accuracy.items()
+                if (m, r) == (method, ratio) and (baseline, ratio, seed) in accuracy
+            ]
+        )
+        error = diffs.std(ddof=1) / np.sqrt(diffs.size) if diffs.size > 1 else float("nan")
+        lines.append(
+            f"  {method:<30} α = {ratio:g}: {diffs.mean():+.2f} ± {error:.2f}  "
+            f"({int((diffs > 0).sum())} of {diffs.size})"
+        )
+    return "\n".join(lines)
 
 
 def detection(data, args):
-    """ROC-AUC and precision among the top 5% for finding the flipped labels."""
+    """ROC-AUC and precision among the top 5% for finding the flipped labels, mean over seeds."""
     from sklearn.metrics import roc_auc_score
 
     from skprune.datasets import add_label_noise
 
     X, y, _, _ = data
-    print(f"{args.noise:.0%} symmetric noise; seed 0")
+    print(f"{args.noise:.0%} symmetric noise; mean over seeds 0..{args.seeds - 1}")
     clean = _clean_target(data, args)
-    for name, params in [
-        ("Diff-In, noisy split", {}),
-        ("TracIn, noisy split", {"variant": "tracin"}),
-        ("Diff-In, clean target set", {"validation_data": clean}),
-        ("TracIn, clean target set", {"variant": "tracin", "validation_data": clean}),
-        ("TracIn, self-influence", {"variant": "tracin", "target": "self"}),
-    ]:
-        y_noisy, flipped = add_label_noise(y, args.noise, random_state=0)
-        start = time.perf_counter()
-        scorer = DiffInScorer(max_epochs=args.epochs, random_state=0, **params).fit(X, y_noisy)
-        seconds = time.perf_counter() - start
-        # Harmful = low validation influence; suspicious = high self-influence.
-        suspicion = scorer.scores_ if params.get("target") == "self" else -scorer.scores_
-        top = np.argsort(-suspicion)[: int(round(args.clean_fraction * y.size))]
+    rankings = [
+        ("Diff-In, noisy split", _diffin(args, "full")),
+        ("TracIn, noisy split", _diffin(args, "tracin")),
+        ("Diff-In, clean target set", _diffin(args, "full", validation_data=clean)),
+        ("TracIn, clean target set", _diffin(args, "tracin", validation_data=clean)),
+        ("TracIn, self-influence", _diffin(args, "tracin", "self")),
+    ]
+    n_top = int(round(args.clean_fraction * y.size))
+    for name, factory in rankings:
+        aucs, purities, seconds = [], [], []
+        for seed in range(args.seeds):
+            y_noisy, flipped = add_label_noise(y, args.noise, random_state=seed)
+            start = time.perf_counter()
+            scorer = factory(epochs=args.epochs, random_state=seed, device="cpu").fit(X, y_noisy)
+            seconds.append(time.perf_counter() - start)
+            # Harmful = low validation influence; suspicious = high self-influence.
+            suspicion = scorer.scores_ if scorer.target == "self" else -scorer.scores_
+            aucs.append(roc_auc_score(flipped, suspicion))
+            purities.append(flipped[np.argsort(-suspicion)[:n_top]].mean())
         print(
-            f"{name:<28} ROC-AUC {roc_auc_score(flipped, suspicion):.4f}  flipped among the top "
-            f"{args.clean_fraction:.0%}: {flipped[top].mean():.2f}  ({seconds:.0f} s)"
+            f"{name:<28} ROC-AUC {np.mean(aucs):.4f} ± {np.std(aucs):.4f}  flipped among the "
+            f"top {args.clean_fraction:.0%}: {np.mean(purities):.2f} ± {np.std(purities):.2f}  "
+            f"({np.mean(seconds):.0f} s per fit)"
         )
 
 
@@ -197,19 +247,20 @@ def cost(data, args):
     )
     y_codes = np.searchsorted(scorer.classes_, y)
     validation = scorer.validation_indices_
-    models = [scorer._checkpoint_model(c) for c in scorer.checkpoints_]
     hessian = scorer._hessian_rows(X, y_codes)
     seconds = {}
     for variant in ("tracin", "full"):
         scorer.variant = variant
 
         def run():
-            for model in models:
-                scorer._checkpoint_fit(
-                    model, X, y_codes, X[validation], y_codes[validation], hessian
+            for checkpoint in scorer.checkpoints_:
+                directions = scorer._checkpoint_directions(
+                    checkpoint, X[validation], y_codes[validation], hessian
                 )
+                scorer._sample_terms(checkpoint, X, y_codes, hessian, directions)
 
         seconds[variant] = _time(run)
+    models = [scorer._checkpoint_model(c) for c in scorer.checkpoints_]
     print(
         f"influence on the same {len(models)} checkpoints, median of 3: TracIn "
         f"{seconds['tracin']:.2f} s, Diff-In {seconds['full']:.2f} s, ratio "
@@ -286,6 +337,16 @@ def main(argv=None):
         default=None,
         help="run only these cleaning rows (e.g. random drop-flipped/oracle)",
     )
+    add_eval_schedule_argument(parser, "the nets trained on the cleaned data")
+    parser.add_argument(
+        "--checkpoints", type=int, default=10, help="n_checkpoints of every DiffInScorer"
+    )
+    parser.add_argument(
+        "--scoring-lr",
+        type=float,
+        default=None,
+        help="step size of the scoring nets' plain SGD (default: DiffInScorer's, 0.1)",
+    )
     parser.add_argument("--cleaning-csv", default="benchmarks/results/diffin_cleaning.csv")
     parser.add_argument("--memory-n", type=int, default=5000)
     parser.add_argument("--n-clean-val", type=int, default=1000)
@@ -299,7 +360,7 @@ def main(argv=None):
     data = (split.X_train, split.y_train, split.X_test, split.y_test)
     print(
         f"Fashion-MNIST {args.n_train} train / {args.n_test} test, default MLP, "
-        f"{args.epochs} epochs, seeds {args.seeds}"
+        f"{args.epochs} epochs, seeds {args.seeds}, evaluation lr {args.eval_schedule}"
     )
     for part in args.parts:
         print(f"\n== {part}")

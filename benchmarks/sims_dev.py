@@ -16,7 +16,9 @@ either positional ``name:mean_start,mean_end,concentration[,gamma]`` or by keywo
 ``name:mean_start=0.6,cut_end=0.2,...`` (any :func:`skprune.sampling.sims_density`
 parameter); a variant runs on every score whose ``sims_<score>`` method is selected.
 ``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
-(normalized to mean 1) and reports them as extra ``+w`` methods.
+(normalized to mean 1) and reports them as extra ``+w`` methods. ``--eval-schedule
+cosine`` anneals the target nets' learning rate to 0 (a much smaller seed-to-seed
+spread than the default constant rate).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import time
 
 import numpy as np
+from _common import add_eval_schedule_argument, evaluation_net
 from sklearn.metrics import roc_auc_score
 
 from skprune import SIMScorer, TrainingDynamicsScorer
@@ -60,8 +63,17 @@ def train_and_test(X, y, X_test, y_test, n_classes, args, seed, n_full=None):
     if args.schedule == "equal-steps" and n_full:
         # As many SGD steps as on all the data, so a small coreset is not just undertrained.
         epochs = equal_step_epochs(args.epochs, n_full, len(y))
+    make_net = evaluation_net(args)
     return train_and_evaluate(
-        X, y, X_test, y_test, n_classes=n_classes, epochs=epochs, seed=seed, device="cpu"
+        X,
+        y,
+        X_test,
+        y_test,
+        n_classes=n_classes,
+        epochs=epochs,
+        seed=seed,
+        device="cpu",
+        make_net=make_net,
     )
 
 
@@ -160,6 +172,7 @@ def main(argv=None):
         default="equal-steps",
         help="coresets train for as many SGD steps as the full data, or as many epochs",
     )
+    add_eval_schedule_argument(parser, "the target nets; unweighted runs only")
     parser.add_argument("--score-epochs", type=int, default=3, help="SIM/EL2N scoring epochs")
     parser.add_argument("--n-models", type=int, default=3)
     parser.add_argument("--methods", nargs="+", default=None)
@@ -172,6 +185,8 @@ def main(argv=None):
     )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    if args.weighted and args.eval_schedule == "cosine":
+        parser.error("--weighted trains with a constant learning rate; drop --eval-schedule cosine")
 
     X_train, X_test, y_train, y_test = load(args)
     n_classes = int(y_train.max()) + 1
@@ -182,7 +197,7 @@ def main(argv=None):
     rows, aucs = [], []
     print(
         f"# {args.dataset}: {y_train.size} train / {y_test.size} {args.eval}, "
-        f"epochs={args.epochs} ({args.schedule}), seeds={args.seeds}",
+        f"epochs={args.epochs} ({args.schedule}, lr {args.eval_schedule}), seeds={args.seeds}",
         flush=True,
     )
     for noise in args.noise:

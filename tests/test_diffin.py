@@ -233,10 +233,10 @@ def test_errors_are_named(params, y_edit, match, small_data):
 
 def test_more_checkpoints_than_steps_keeps_every_step_and_warns(small_data):
     X, y = small_data
-    with pytest.warns(UserWarning, match="using 6 checkpoints"):
+    with pytest.warns(UserWarning, match="using 3 checkpoints"):
         scorer = _diffin(n_checkpoints=100, max_epochs=3).fit(X, y)
-    # 160 training samples: a batch of 128 and one of 32 per epoch, 3 epochs.
-    assert len(scorer.checkpoints_) == scorer.total_steps_ == 6
+    # 160 training samples: one batch of 128 per epoch (the default net drops the partial 32).
+    assert len(scorer.checkpoints_) == scorer.total_steps_ == 3
 
 
 def test_self_target_accepts_a_class_of_one_sample(small_data):
@@ -292,3 +292,22 @@ def test_bad_validation_data_is_named(params, match, small_data):
     params = {"validation_data": (X[:5], y[:5]), **params}
     with pytest.raises(ValueError, match=match):
         _diffin(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("n_samples, drop_last", [(200, True), (150, False)])
+def test_default_net_drops_the_partial_batch_before_checkpoints(n_samples, drop_last, small_data):
+    # 200 samples: 160 train = 128 + a partial 32 (dropped); 150: 120 train < one batch.
+    X, y = small_data
+    scorer = _diffin(n_checkpoints=2, max_epochs=4).fit(X[:n_samples], y[:n_samples])
+    net_params = scorer.net_.get_params()
+    assert bool(net_params.get("iterator_train__drop_last", False)) is drop_last
+    assert scorer.total_steps_ == 4  # one step per epoch either way
+    assert [c["step"] for c in scorer.checkpoints_] == [1, 3]
+
+
+def test_own_estimator_keeps_its_partial_batches(small_data, tiny_net):
+    X, y = small_data
+    net = _plain_sgd_net(tiny_net, 8, 4).set_params(batch_size=64)
+    scorer = _diffin(estimator=net, max_epochs=2).fit(X, y)
+    assert not scorer.net_.get_params().get("iterator_train__drop_last", False)
+    assert scorer.total_steps_ == 2 * 3  # 160 training samples in batches of 64: 64, 64, 32

@@ -87,13 +87,24 @@ class DiffInScorer(BaseScorer):
     estimator : skorch.NeuralNetClassifier or None, default=None
         Scoring network (cloned, ``train_split=None``). None builds the default
         net for ``X``'s shape with **plain SGD** (momentum 0, lr 0.1), the
-        optimizer the derivation assumes. A user's net with SGD momentum β is
+        optimizer the derivation assumes, which drops each epoch's partial
+        last batch when there is more than one batch (its noisier step would
+        otherwise sit right before checkpoints at epoch ends). A user's net with SGD momentum β is
         corrected with the step ``η/(1 − β)``; with Adam-like optimizers a
-        warning says that only the ranking is meaningful.
-    n_checkpoints : int, default=5
+        warning says that only the ranking is meaningful. The estimate is
+        most reliable early in training: on 10 000 Fashion-MNIST images with
+        20% flipped labels, the default net finds them with ROC-AUC 0.88
+        given a clean ``validation_data`` but not with the noisy split
+        (0.52); a slower net (``lr=0.005``) reaches 0.92 with either target.
+        Digits does best with lr 0.1, so the default stays; see the Diff-In
+        method page.
+    n_checkpoints : int, default=10
         Number m of evenly spaced checkpoints (midpoints of m equal intervals
         of training); training with fewer optimizer steps keeps one checkpoint
-        per step and warns.
+        per step and warns. The influence pass costs time linear in m. The
+        default was 5 until the mislabel benchmarks showed 10 better (by up
+        to 0.2 ROC-AUC) or within 0.003 in every measured setting, and
+        turned cleaning with a clean target from a loss into a gain.
     target : {"validation", "self"}, default="validation"
         ``"validation"``: influence on the mean loss of a stratified held-out
         split of the training data (``validation_fraction``); the scoring net
@@ -184,7 +195,7 @@ class DiffInScorer(BaseScorer):
     >>> from sklearn.datasets import make_classification
     >>> from skprune import DiffInScorer
     >>> X, y = make_classification(200, 6, random_state=0)
-    >>> scorer = DiffInScorer(n_checkpoints=3, max_epochs=2, random_state=0).fit(X, y)
+    >>> scorer = DiffInScorer(n_checkpoints=3, max_epochs=3, random_state=0).fit(X, y)
     >>> scorer.scores_.shape, scorer.get_feature_names_out().tolist()
     ((200,), ['influence', 'first_order', 'second_order'])
     >>> len(scorer.checkpoints_)
@@ -210,7 +221,7 @@ class DiffInScorer(BaseScorer):
         self,
         estimator=None,
         *,
-        n_checkpoints=5,
+        n_checkpoints=10,
         target="validation",
         validation_fraction=0.2,
         validation_data=None,
@@ -308,6 +319,12 @@ class DiffInScorer(BaseScorer):
             X_target, y_target = _take(X, validation), y[validation]
         recorder = CheckpointRecorder(n_checkpoints=self.n_checkpoints, clip=True)
         net = self._make_net(X, [("skprune_checkpoints", recorder)])
+        if self.estimator is None and train.size > net.batch_size:
+            # An epoch's last, partial batch takes a much noisier step; with m
+            # evenly spaced checkpoints the parameters right after it can be
+            # every checkpoint (10 epochs, m = 5 puts all of them at epoch
+            # ends), which wrecked the influence sums on Fashion-MNIST.
+            net.set_params(iterator_train__drop_last=True)
         if self.verbose:
             print(
                 f"[DiffInScorer] training the scoring net on {train.size} samples, "

@@ -1,0 +1,73 @@
+"""Smoke tests of the scripts in benchmarks/: each part runs end to end on a tiny problem.
+
+The scripts are not part of the package, so nothing else notices when a
+refactor of the library breaks one of them. They read the real Fashion-MNIST
+files (Debian package ``dataset-fashion-mnist``) and are skipped without them.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+pytestmark = pytest.mark.skipif(
+    not (FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),
+    reason="needs the Fashion-MNIST files (Debian package dataset-fashion-mnist)",
+)
+
+
+def _run(script, *args):
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+def test_diffin_dev_cleaning_detection_and_cost_parts_run(tmp_path):
+    out = _run(
+        "diffin_dev.py",
+        *("--parts", "cleaning", "detection", "cost"),
+        *("--seeds", "2", "--n-train", "400", "--n-test", "100", "--epochs", "2"),
+        *("--n-clean-val", "100", "--memory-n", "200", "--checkpoints", "2"),
+        *("--scoring-lr", "0.05", "--eval-schedule", "cosine"),
+        *("--cleaning-csv", str(tmp_path / "cleaning.csv")),
+    )
+    assert "evaluation lr cosine" in out
+    # Every cleaning row has a paired difference over both seeds.
+    assert "paired differences to random" in out
+    assert "drop-flipped/oracle" in out and "of 2)" in out
+    assert "Diff-In, clean target set" in out and "ROC-AUC" in out
+    assert re.search(r"influence on the same \d+ checkpoints", out) and "samples/s" in out
+    assert (tmp_path / "cleaning.csv").exists()
+
+
+def test_diffin_scoring_grid_runs():
+    out = _run(
+        "diffin_scoring_grid.py",
+        *("--dataset", "digits", "--seeds", "1", "--lrs", "0.1", "default"),
+        *("--checkpoints", "2"),
+        *("--epochs", "2"),
+    )
+    assert "second order alone" in out
+    assert "lr 0.1     m 2   split  diffin" in out
+    assert "lr default m 2   split  diffin" in out
+
+
+def test_sims_dev_runs_with_the_annealed_target_net():
+    out = _run(
+        "sims_dev.py",
+        *("--dataset", "digits", "--seeds", "1", "--noise", "0.0", "--epochs", "2"),
+        *("--ratios", "0.5", "--methods", "random", "sims_sim", "--eval-schedule", "cosine"),
+    )
+    assert "lr cosine" in out
+    assert "sims_sim" in out and "ratio=0.5" in out
