@@ -87,11 +87,12 @@ class DiffInScorer(BaseScorer):
     estimator : skorch.NeuralNetClassifier or None, default=None
         Scoring network (cloned, ``train_split=None``). None builds the default
         net for ``X``'s shape with **plain SGD** (momentum 0, lr 0.1), the
-        optimizer the derivation assumes, which drops each epoch's partial
-        last batch when there is more than one batch (its noisier step would
-        otherwise sit right before checkpoints at epoch ends). A user's net with SGD momentum β is
-        corrected with the step ``η/(1 − β)``; with Adam-like optimizers a
-        warning says that only the ranking is meaningful. The estimate is
+        optimizer the derivation assumes; it drops each epoch's partial last
+        batch when there is more than one batch (that noisier step would
+        otherwise come right before checkpoints at epoch ends). A user's net
+        is trained as given: with SGD momentum β the step is corrected to
+        ``η/(1 − β)``; with Adam-like optimizers a warning says that only the
+        ranking is meaningful. The estimate is
         most reliable early in training: on 10 000 Fashion-MNIST images with
         20% flipped labels, the default net finds them with ROC-AUC 0.88
         given a clean ``validation_data`` but not with the noisy split
@@ -102,9 +103,8 @@ class DiffInScorer(BaseScorer):
         Number m of evenly spaced checkpoints (midpoints of m equal intervals
         of training); training with fewer optimizer steps keeps one checkpoint
         per step and warns. The influence pass costs time linear in m. The
-        default was 5 until the mislabel benchmarks showed 10 better (by up
-        to 0.2 ROC-AUC) or within 0.003 in every measured setting, and
-        turned cleaning with a clean target from a loss into a gain.
+        default was 5 until the mislabel benchmarks found 10 better (by up to
+        0.2 ROC-AUC) or within 0.003 in every measured setting.
     target : {"validation", "self"}, default="validation"
         ``"validation"``: influence on the mean loss of a stratified held-out
         split of the training data (``validation_fraction``); the scoring net
