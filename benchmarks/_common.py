@@ -76,3 +76,30 @@ def add_eval_schedule_argument(parser, trained):
 def evaluation_net(args):
     """The ``make_net`` for the nets trained for evaluation: None (the default net) or cosine."""
     return make_cosine_net if args.eval_schedule == "cosine" else None
+
+
+def plain_sgd_net(X, n_classes, *, lr, max_epochs, device="cpu"):
+    """The default net for ``X``'s shape with plain SGD (no momentum) at step size ``lr``.
+
+    Diff-In's derivation assumes plain SGD; this is ``DiffInScorer``'s default
+    scoring net with another step size, passed as its ``estimator``.
+    """
+    from skprune.nets import make_default_net
+
+    net = make_default_net(X, n_classes, max_epochs=max_epochs, lr=lr, device=device)
+    return net.set_params(optimizer__momentum=0.0)
+
+
+def fashion_clean_target(X_train, n_clean):
+    """``n_clean`` Fashion-MNIST training-file images outside ``X_train``, with their labels.
+
+    ``X_train`` is the stratified subset ``load_fashion_mnist(n_train=len(X_train),
+    random_state=0)``; the larger subset of the same seed supplies images the
+    training set does not contain: a clean target set for label-noise runs.
+    """
+    from skprune.datasets import load_fashion_mnist
+
+    extra = load_fashion_mnist(n_train=len(X_train) + n_clean, n_test=10, random_state=0)
+    inside = {row.tobytes() for row in X_train}
+    outside = np.array([row.tobytes() not in inside for row in extra.X_train])
+    return extra.X_train[outside][:n_clean], extra.y_train[outside][:n_clean]

@@ -34,12 +34,19 @@ import time
 
 import numpy as np
 import torch
-from _common import add_eval_schedule_argument, evaluation_net
+from _common import (
+    add_eval_schedule_argument,
+    evaluation_net,
+    fashion_clean_target,
+    plain_sgd_net,
+)
 
 from skprune import DiffInScorer
 from skprune.benchmark import Method, format_by_ratio, run_benchmark, summarize, write_csv
 from skprune.datasets import load_fashion_mnist
-from skprune.nets import make_default_net
+
+# Only the shape matters to the net builder: flattened 28 x 28 images.
+_FASHION_INPUT = np.empty((1, 784), dtype=np.float32)
 
 
 def _diffin(args, variant, target="validation", validation_data=None):
@@ -48,10 +55,9 @@ def _diffin(args, variant, target="validation", validation_data=None):
     def factory(*, epochs, random_state, device):
         estimator = None
         if args.scoring_lr is not None:
-            # The default scoring net (plain SGD) with another step size.
-            estimator = make_default_net(
-                np.empty((1, 784)), 10, max_epochs=epochs, lr=args.scoring_lr, device=device
-            ).set_params(optimizer__momentum=0.0)
+            estimator = plain_sgd_net(
+                _FASHION_INPUT, 10, lr=args.scoring_lr, max_epochs=epochs, device=device
+            )
         return DiffInScorer(
             estimator=estimator,
             variant=variant,
@@ -100,10 +106,7 @@ def coreset(data, args):
 
 def _clean_target(data, args):
     """A clean target set: training-file images outside the training subset."""
-    extra = load_fashion_mnist(n_train=args.n_train + args.n_clean_val, n_test=10, random_state=0)
-    train_rows = {row.tobytes() for row in data[0]}
-    outside = np.array([row.tobytes() not in train_rows for row in extra.X_train])
-    clean = (extra.X_train[outside][: args.n_clean_val], extra.y_train[outside][: args.n_clean_val])
+    clean = fashion_clean_target(data[0], args.n_clean_val)
     print(f"clean target set: {clean[1].size} training-file images outside the subset")
     return clean
 
@@ -247,6 +250,7 @@ def cost(data, args):
     )
     y_codes = np.searchsorted(scorer.classes_, y)
     validation = scorer.validation_indices_
+    X_target, y_target = X[validation], y_codes[validation]
     hessian = scorer._hessian_rows(X, y_codes)
     seconds = {}
     for variant in ("tracin", "full"):
@@ -254,19 +258,16 @@ def cost(data, args):
 
         def run():
             for checkpoint in scorer.checkpoints_:
-                directions = scorer._checkpoint_directions(
-                    checkpoint, X[validation], y_codes[validation], hessian
-                )
+                directions = scorer._checkpoint_directions(checkpoint, X_target, y_target, hessian)
                 scorer._sample_terms(checkpoint, X, y_codes, hessian, directions)
 
         seconds[variant] = _time(run)
-    models = [scorer._checkpoint_model(c) for c in scorer.checkpoints_]
     print(
-        f"influence on the same {len(models)} checkpoints, median of 3: TracIn "
+        f"influence on the same {len(scorer.checkpoints_)} checkpoints, median of 3: TracIn "
         f"{seconds['tracin']:.2f} s, Diff-In {seconds['full']:.2f} s, ratio "
         f"{seconds['full'] / seconds['tracin']:.2f}x"
     )
-    model = models[-1]
+    model = scorer._checkpoint_model(scorer.checkpoints_[-1])
     X_chunk = torch.as_tensor(X[:256])
     y_chunk = torch.as_tensor(y_codes[:256])
     direction = torch.randn(1, model.theta.numel())

@@ -19,11 +19,11 @@ import argparse
 
 import numpy as np
 import torch
+from _common import fashion_clean_target, plain_sgd_net
 from sklearn.metrics import roc_auc_score
 
 from skprune import DiffInScorer
 from skprune.datasets import add_label_noise, load_digits, load_fashion_mnist
-from skprune.nets import make_default_net
 
 
 def _data(dataset, n_train, n_clean):
@@ -31,11 +31,7 @@ def _data(dataset, n_train, n_clean):
         X, _, y, _ = load_digits()
         return X, y, None
     split = load_fashion_mnist(n_train=n_train, n_test=10, random_state=0)
-    extra = load_fashion_mnist(n_train=n_train + n_clean, n_test=10, random_state=0)
-    inside = {row.tobytes() for row in split.X_train}
-    outside = np.array([row.tobytes() not in inside for row in extra.X_train])
-    clean = (extra.X_train[outside][:n_clean], extra.y_train[outside][:n_clean])
-    return split.X_train, split.y_train, clean
+    return split.X_train, split.y_train, fashion_clean_target(split.X_train, n_clean)
 
 
 def _lr(text):
@@ -90,8 +86,7 @@ def main(argv=None):
                 for target, validation_data in targets:
                     net = None
                     if lr is not None:
-                        net = make_default_net(X, 10, max_epochs=args.epochs, lr=lr, device="cpu")
-                        net.set_params(optimizer__momentum=0.0)
+                        net = plain_sgd_net(X, 10, lr=lr, max_epochs=args.epochs)
                     scorer = DiffInScorer(
                         estimator=net,
                         max_epochs=args.epochs,
