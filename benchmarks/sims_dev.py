@@ -132,7 +132,7 @@ def parse_density(text):
     return name, dict(zip(keys, [float(v) for v in items], strict=False))
 
 
-def cleanlab_auc(X, y, flipped, seed, args):
+def cleanlab_auc(X, y, flipped, seed, epochs):
     """AUC of cleanlab's label-quality ranking on out-of-sample probabilities (3-fold)."""
     try:
         from cleanlab.filter import find_label_issues
@@ -145,7 +145,7 @@ def cleanlab_auc(X, y, flipped, seed, args):
     for fold, (fit_idx, out_idx) in enumerate(
         StratifiedKFold(3, shuffle=True, random_state=seed).split(X, y)
     ):
-        net = make_default_net(X, proba.shape[1], max_epochs=args.score_epochs, device="cpu")
+        net = make_default_net(X, proba.shape[1], max_epochs=epochs, device="cpu")
         with seeded(seed + fold):
             net.fit(X[fit_idx], y[fit_idx])
         proba[out_idx] = infer(net, X[out_idx]).proba
@@ -173,8 +173,10 @@ def main(argv=None):
         help="coresets train for as many SGD steps as the full data, or as many epochs",
     )
     add_eval_schedule_argument(parser, "the target nets; unweighted runs only")
-    parser.add_argument("--score-epochs", type=int, default=3, help="SIM/EL2N scoring epochs")
-    parser.add_argument("--n-models", type=int, default=3)
+    parser.add_argument(
+        "--score-epochs", type=int, default=None, help="SIM/EL2N scoring epochs (SIM's default)"
+    )
+    parser.add_argument("--n-models", type=int, default=None, help="(SIM's default)")
     parser.add_argument("--methods", nargs="+", default=None)
     parser.add_argument("--density", action="append", default=[], type=parse_density)
     parser.add_argument("--sim-params", default="", help="e.g. certainty_weight=0.5,...")
@@ -221,19 +223,31 @@ def main(argv=None):
             )
 
             start = time.perf_counter()
-            sim = SIMScorer(
-                n_models=args.n_models,
-                max_epochs=args.score_epochs,
-                random_state=seed,
-                **sim_params,
-            ).fit(X_train, y_fit)
+            scoring = {
+                k: v
+                for k, v in (("n_models", args.n_models), ("max_epochs", args.score_epochs))
+                if v is not None
+            }
+            sim = SIMScorer(random_state=seed, **scoring, **sim_params).fit(X_train, y_fit)
             sim_time = time.perf_counter() - start
             proba = np.stack([infer(net, X_train).proba for net in sim.nets_])
             scores = {"sim": sim.scores_, "el2n": el2n(proba, y_fit)}
-            # Raw separability d_N / d_P on a log scale, averaged over the nets:
-            # SIM's main signal before rank normalization, so it keeps its spread.
+            # Raw separability (the margin d_N - d_P, or log d_N / d_P), averaged over
+            # the nets: SIM's main signal before rank normalization, so it keeps its spread.
             separability = sim._separability_reference
-            scores["sep"] = -np.log(np.maximum(separability, 1e-12)).mean(axis=0)
+            if sim.separability == "ratio":
+                separability = np.log(np.maximum(separability, 1e-12))
+            scores["sep"] = -separability.mean(axis=0)
+            if noise > 0 or args.methods is None or any("simr" in m for m in args.methods):
+                # SIM with the ratio form of separability, from the same seeds (same nets):
+                # its coresets when asked for, its mislabel AUC always.
+                scores["simr"] = (
+                    SIMScorer(
+                        random_state=seed, **scoring, **{**sim_params, "separability": "ratio"}
+                    )
+                    .fit(X_train, y_fit)
+                    .scores_
+                )
             start = time.perf_counter()
             scores["forgetting"] = (
                 TrainingDynamicsScorer("forgetting", max_epochs=args.epochs, random_state=seed)
@@ -244,16 +258,19 @@ def main(argv=None):
             print(
                 f"noise={noise} seed={seed} full={full_acc:.4f} ({full_time:.1f}s) "
                 f"SIM scoring {sim_time:.1f}s = {sim_time / full_time:.2f}x full training; "
-                f"forgetting {forgetting_time:.1f}s",
+                f"forgetting {forgetting_time:.1f}s; label noise estimate {sim.label_noise_:.3f}",
                 flush=True,
             )
             aucs.append(dict(noise=noise, seed=seed, sim_time=sim_time, full_time=full_time))
             if noise > 0:
-                for name in ("sim", "el2n", "forgetting"):
-                    aucs[-1][f"auc_{name}"] = roc_auc_score(flipped, scores[name])
+                for name in ("sim", "simr", "el2n", "forgetting"):
+                    if name in scores:
+                        aucs[-1][f"auc_{name}"] = roc_auc_score(flipped, scores[name])
                 for j, comp in enumerate(sim.get_feature_names_out()):
                     aucs[-1][f"auc_{comp}"] = roc_auc_score(flipped, -sim.components_[:, j])
-                auc, pr = cleanlab_auc(X_train, y_fit, flipped, seed, args)
+                # As many epochs as SIM's nets.
+                epochs = sim.nets_[0].max_epochs
+                auc, pr = cleanlab_auc(X_train, y_fit, flipped, seed, epochs)
                 if auc is not None:
                     aucs[-1]["auc_cleanlab"] = auc
                     aucs[-1]["cleanlab_precision"], aucs[-1]["cleanlab_recall"] = pr
@@ -265,30 +282,55 @@ def main(argv=None):
                     flush=True,
                 )
 
+            # SIMS cuts the label noise SIM's nets estimate, as CoresetSelector does by default.
+            auto = {"label_noise": "auto"}
             methods = {
                 "random": ("random", None, {}),
+                # The ceiling of label cleaning: random among the samples not flipped.
+                "oracle": ("random", None, {}),
                 "el2n_hard": ("hard", scores["el2n"], {}),
                 "el2n_easy": ("easy", scores["el2n"], {}),
                 "forgetting_hard": ("hard", scores["forgetting"], {}),
                 "ccs_el2n": ("ccs", scores["el2n"], {"hard_fraction": 0.1}),
                 "ccs_sim": ("ccs", scores["sim"], {"hard_fraction": 0.1}),
                 "ccs_sep": ("ccs", scores["sep"], {"hard_fraction": 0.1}),
-                "sims_sim": ("sims", scores["sim"], {}),
-                "sims_el2n": ("sims", scores["el2n"], {}),
-                "sims_sep": ("sims", scores["sep"], {}),
+                "sims_sim": ("sims", scores["sim"], auto),
+                "sims_el2n": ("sims", scores["el2n"], auto),
+                "sims_sep": ("sims", scores["sep"], auto),
             }
+            if "simr" in scores:
+                methods["ccs_simr"] = ("ccs", scores["simr"], {"hard_fraction": 0.1})
+                methods["sims_simr"] = ("sims", scores["simr"], auto)
             for name, density in args.density:
-                for score in ("sim", "el2n", "sep"):
+                for score in ("sim", "simr", "el2n", "sep"):
+                    if score not in scores:
+                        continue
                     methods[f"sims_{score}[{name}]"] = ("sims", scores[score], density)
             if args.methods:
-                # A density variant runs when its base method (e.g. sims_sim) is selected.
-                methods = {k: v for k, v in methods.items() if k.split("[")[0] in args.methods}
+                # A density variant runs when it or its base method (e.g. sims_sim) is selected.
+                methods = {
+                    k: v
+                    for k, v in methods.items()
+                    if k in args.methods or k.split("[")[0] in args.methods
+                }
             for ratio in args.ratios:
                 for name, (strategy, difficulty, params) in methods.items():
-                    selection = select(
-                        strategy, difficulty, y_fit, ratio, random_state=seed, **params
-                    )
-                    picked = selection.indices
+                    if params.get("label_noise") == "auto":
+                        # The noise estimate of SIM's nets (confident learning on their outputs).
+                        params = {**params, "label_noise": sim.label_noise_}
+                    if name == "oracle":
+                        clean = np.flatnonzero(~flipped)
+                        n_keep = round((1 - ratio) * y_fit.size)
+                        if not flipped.any() or n_keep > clean.size:
+                            continue
+                        picked = np.sort(
+                            np.random.default_rng(seed).choice(clean, n_keep, replace=False)
+                        )
+                    else:
+                        selection = select(
+                            strategy, difficulty, y_fit, ratio, random_state=seed, **params
+                        )
+                        picked = selection.indices
                     runs = [(name, None)]
                     if args.weighted and strategy == "sims":
                         weights = 1.0 / selection.probabilities[picked]

@@ -45,7 +45,7 @@ from .datasets import add_label_noise
 from .nets import make_default_net, seeded
 from .sampling import STRATEGIES, coreset_size, select
 from .scorers import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
-from .selection import CoresetSelector
+from .selection import CoresetSelector, _resolve_label_noise
 
 __all__ = [
     "Method",
@@ -136,13 +136,13 @@ class Method:
 # --- the registry ---------------------------------------------------------------------
 # A scorer factory takes the run's target epochs, a seed and a device and returns an
 # unfitted scorer; its docstring describes it on the results page. The training-dynamics
-# scorers train for the target epochs; SIM keeps its short default (3 epochs per net),
+# scorers train for the target epochs; SIM keeps its short default (2 epochs per net),
 # which is what makes it cheap.
 
 
 def _sim(*, epochs, random_state, device):
-    """SIM (`SIMScorer`): K = 3 nets of 3 epochs."""
-    return SIMScorer(n_models=3, device=device, random_state=random_state)
+    """SIM (`SIMScorer` defaults): K = 2 nets of 2 epochs."""
+    return SIMScorer(device=device, random_state=random_state)
 
 
 def _unseen(*, epochs, random_state, device):
@@ -239,7 +239,7 @@ def describe_method(method, scorers=None):
     --------
     >>> from skprune.benchmark import describe_method
     >>> describe_method(Method("ccs/sim", "sim", "ccs", {"hard_fraction": 0.1}))
-    'SIM (`SIMScorer`): K = 3 nets of 3 epochs; rule `ccs` (hard_fraction=0.1)'
+    'SIM (`SIMScorer` defaults): K = 2 nets of 2 epochs; rule `ccs` (hard_fraction=0.1)'
     >>> describe_method("random")
     'no scores; rule `random`'
     """
@@ -657,6 +657,9 @@ def _select(method, scorer, X, y, ratio, seed):
     if method.n_steps == 1:
         scores = None if scorer is None else scorer.scores_
         params = dict(method.params)
+        if method.strategy == "sims":  # as CoresetSelector does
+            fitted = [] if scorer is None else [scorer]
+            params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), fitted)
         return select(method.strategy, scores, y, ratio, random_state=seed, **params).indices
     params = dict(method.params)
     selector_params = {key: params.pop(key) for key in _SELECTOR_KEYS if key in params}

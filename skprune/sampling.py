@@ -218,12 +218,12 @@ def sims_density(
     quantiles,
     pruning_ratio,
     *,
-    mean_start=0.7,
-    mean_end=0.35,
+    mean_start=0.714,
+    mean_end=0.714,
     gamma=1.0,
-    concentration=4.0,
+    concentration=3.5,
     cut_start=0.0,
-    cut_end=0.0,
+    cut_end=0.05,
     floor_start=0.0,
     floor_end=0.0,
 ):
@@ -233,25 +233,26 @@ def sims_density(
     ``start + (end - start) · α^gamma``:
 
     * a Beta **tilt** with mean ``μ(α)`` (``mean_start`` → ``mean_end``) and
-      concentration κ, ``a, b = μ·κ, (1 - μ)·κ``: by default towards harder
-      samples when data is plentiful (small α), towards easier ones when it is
-      scarce (large α);
-    * an optional **hard cut** ``h(α)`` (``cut_start`` → ``cut_end``): the
-      hardest ``h`` of the quantiles get density 0 (where mislabeled and
-      ambiguous samples sit) and the tilt is stretched over the kept
-      quantiles ``[0, 1 - h]``;
+      concentration κ, ``a, b = μ·κ, (1 - μ)·κ``;
+    * a **hard cut** ``h(α)`` (``cut_start`` → ``cut_end``): the hardest ``h``
+      of the quantiles get density 0 (where mislabeled and ambiguous samples
+      sit) and the tilt is stretched over the kept quantiles ``[0, 1 - h]``;
+      :func:`select_sims` widens it by the estimated label noise;
     * an optional uniform **floor** ``f(α)`` (``floor_start`` → ``floor_end``)
       mixed in: ``(1 - f) · tilt + f`` keeps every kept quantile covered.
 
     The paper states that the sampling distribution adapts to α (its
     Fig. 2-3); this density family, its schedules and its defaults are this
-    project's reconstruction. The defaults (mean 0.70 → 0.35, κ = 4, no cut,
-    no floor) won a validation-split comparison on Fashion-MNIST: from
-    α ≈ 0.5 on, the hardest tail gets almost no mass. Later rounds
-    (docs/benchmarks.md) found no cut or floor setting that beat them on both
-    clean and noisy labels: ``mean_start=0.6, mean_end=0.6, concentration=2,
-    cut_start=0.05, cut_end=0.2`` gains on clean labels at α ≥ 0.7 and loses
-    with 20% label noise.
+    project's reconstruction. The defaults — a tilt ``Beta(2.5, 1)`` (mean
+    0.714, κ = 3.5) rising towards the hard end at every α, and a cut growing
+    from 0 to 0.05 of the quantiles with α, so the density's mean moves
+    towards easier samples as α grows — won round 7 of the validation
+    comparison on Fashion-MNIST (docs/benchmarks.md), together with the
+    label-noise cut. They replace a tilt moving from hard (mean 0.7) to easy
+    (0.35) with α and no cut, which lost to random selection on clean labels
+    at α ≥ 0.5: on that benchmark the easy samples are the redundant ones at
+    every ratio, and the hard tail is worth keeping only where it is not
+    mislabeled.
 
     Parameters
     ----------
@@ -279,12 +280,13 @@ def sims_density(
     --------
     >>> import numpy as np
     >>> from skprune.sampling import sims_density
-    >>> u = np.array([0.1, 0.5, 0.9])
-    >>> bool(sims_density(u, 0.9)[0] > sims_density(u, 0.9)[2])  # easy favoured at high α
+    >>> u = np.array([0.1, 0.5, 0.97])
+    >>> d = sims_density(u, 0.9)  # rising towards the hard end, which is cut from 0.955 on
+    >>> bool(d[0] < d[1]), float(d[2])
+    (True, 0.0)
+    >>> legacy = dict(mean_start=0.7, mean_end=0.35, concentration=4.0, cut_end=0.0)
+    >>> bool(sims_density(u, 0.9, **legacy)[0] > sims_density(u, 0.9, **legacy)[2])
     True
-    >>> d = sims_density(u, 0.9, cut_start=0.05, cut_end=0.2)  # cut 0.185 at α = 0.9
-    >>> float(d[2])
-    0.0
     """
     mean, cut, floor = _sims_schedule(
         pruning_ratio, mean_start, mean_end, gamma, cut_start, cut_end, floor_start, floor_end
@@ -404,6 +406,20 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
     if cut_scope not in ("global", "class"):
         raise ValueError(f"cut_scope must be 'global' or 'class', got {cut_scope!r}")
     n_strata = density.pop("strata", None)
+    label_noise = density.pop("label_noise", None)
+    if label_noise is not None:
+        if isinstance(label_noise, bool) or not isinstance(label_noise, Real):
+            raise TypeError(f"label_noise must be None or a number, got {label_noise!r}")
+        label_noise = float(label_noise)
+        cut_range = [density.get(k, 0.0) + label_noise for k in ("cut_start", "cut_end")]
+        if not (0.0 <= label_noise < 1.0 and max(cut_range) < 1.0):
+            raise ValueError(
+                f"label_noise={label_noise} with cut_start={density.get('cut_start', 0.0)}, "
+                f"cut_end={density.get('cut_end', 0.0)} cuts the hardest "
+                f"{max(cut_range):.2f} of the quantiles; label_noise must be in [0, 1) and "
+                "leave the cut below 1"
+            )
+        density["cut_start"], density["cut_end"] = cut_range
     if n_strata is not None and (
         isinstance(n_strata, bool) or not isinstance(n_strata, Integral) or n_strata < 1
     ):
@@ -707,16 +723,17 @@ def select_sims(
     y,
     pruning_ratio,
     *,
-    mean_start=0.7,
-    mean_end=0.35,
-    concentration=4.0,
+    mean_start=0.714,
+    mean_end=0.714,
+    concentration=3.5,
     gamma=1.0,
     cut_start=0.0,
-    cut_end=0.0,
+    cut_end=0.05,
     floor_start=0.0,
     floor_end=0.0,
     cut_scope="global",
     strata=None,
+    label_noise=None,
     class_balance="hybrid",
     min_per_class=1,
     random_state=None,
@@ -728,9 +745,9 @@ def select_sims(
     weighted by :func:`sims_density`; the budget is drawn without replacement
     with inclusion probabilities ``π_i = min(1, c · density(u_i))``
     (randomized systematic sampling, exact for these π), and the kept samples
-    carry importance weights ``1 / (n π_i)`` downstream. With a hard cut
-    (``cut_start``, ``cut_end``; off by default), samples above it have π = 0
-    unless the others cannot fill the budget. Works with any difficulty, not
+    carry importance weights ``1 / (n π_i)`` downstream. Samples above the
+    hard cut (``cut_start`` → ``cut_end``, widened by ``label_noise``) have
+    π = 0 unless the others cannot fill the budget. Works with any difficulty, not
     only SIM's (the paper applies it to other metrics).
 
     The paper describes a distribution that moves with α and a hybrid
@@ -763,6 +780,13 @@ def select_sims(
         uneven spread (EL2N, losses); on scores uniform over all samples, such
         as SIM's ``scores_``, only the class-dependent share changes. None
         (the default) = off. Our addition, not the paper's.
+    label_noise : float in [0, 1) or None, default=None
+        Estimated fraction of mislabeled samples; the hard cut grows by it at
+        every α, so the samples most likely mislabeled get no mass.
+        :class:`~skprune.CoresetSelector` passes its scorer's estimate
+        (:attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`) by default. With
+        20% symmetric noise on Fashion-MNIST the estimate is 0.21, and on
+        clean labels 0.05. Our addition, not the paper's.
     class_balance, min_per_class, random_state
         As in :func:`select`.
 
@@ -798,4 +822,5 @@ def select_sims(
         floor_end=floor_end,
         cut_scope=cut_scope,
         strata=strata,
+        label_noise=label_noise,
     )

@@ -88,6 +88,25 @@ def _split_budget(n_keep, n_steps):
     return sizes
 
 
+def _resolve_label_noise(label_noise, scorers):
+    """SIMS's ``label_noise`` with ``"auto"`` replaced by the fitted scorers' estimate.
+
+    The estimate is the mean ``label_noise_`` of the scorers that have one
+    (e.g. :class:`~skprune.SIMScorer`), 0 when none has; numbers and None pass
+    through unchanged.
+    """
+    if not isinstance(label_noise, str):
+        return label_noise
+    if label_noise != "auto":
+        raise ValueError(f'label_noise must be "auto", a number or None, got {label_noise!r}')
+    estimates = [
+        scorer.label_noise_
+        for scorer in scorers
+        if getattr(scorer, "label_noise_", None) is not None
+    ]
+    return float(np.mean(estimates)) if estimates else 0.0
+
+
 def _sims_density_at(pruning_ratio, params):
     """SIMS parameters pinned at their values for the overall ``pruning_ratio``.
 
@@ -176,6 +195,12 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         ``class_balance="proportional"`` for the full effect.
     strategy_params : dict or None, default=None
         Extra parameters of the rule, e.g. ``{"hard_fraction": 0.1}`` for ``"ccs"``.
+        With ``"sims"``, ``label_noise`` defaults to ``"auto"``: the hard cut
+        grows by the fraction of likely mislabeled samples that the fitted
+        scorers estimate (their ``label_noise_``, e.g.
+        :attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`; averaged over
+        several scorers, 0 when none has one). Pass a number to set it, or
+        ``{"label_noise": None}`` for no noise cut.
     scorer_weights : list of float or None, default=None
         Weights of the scorers' rank-normalized difficulties when ``scorer`` is a list.
     memory : str, joblib.Memory or None, default=None
@@ -211,6 +236,10 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         was added.
     scorers_ : list of (str, scorer)
         The fitted scorers.
+    label_noise_ : float or None
+        Estimated fraction of mislabeled training samples the ``"sims"`` rule
+        cut (see ``strategy_params``); None for other strategies, or when
+        ``label_noise`` was None.
     sampling_strategy_ : dict
         Number of kept samples per class.
     classes_ : ndarray
@@ -374,6 +403,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             self.scores_ = combine_difficulties(difficulties, weights=self.scorer_weights)
 
+        params = self._strategy_params()
         if self.n_steps == 1:
             selection = select(
                 self.strategy,
@@ -384,7 +414,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 min_per_class=self.min_per_class,
                 class_difficulty=self.class_difficulty,
                 random_state=rng,
-                **(self.strategy_params or {}),
+                **params,
             )
             self.sample_indices_ = selection.indices
             self.inclusion_probabilities_ = selection.probabilities
@@ -396,7 +426,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             self.step_sizes_ = np.array([selection.indices.size])
             self.sample_steps_ = np.ones(selection.indices.size, dtype=np.intp)
         else:
-            self._select_incremental(X_checked, y, y_codes, named[0][1], rng, fit_scorer)
+            self._select_incremental(X_checked, y, y_codes, named[0][1], rng, fit_scorer, params)
         kept_codes = np.bincount(y_codes[self.sample_indices_], minlength=self.classes_.size)
         self.sampling_strategy_ = dict(
             zip(self.classes_.tolist(), kept_codes.tolist(), strict=True)
@@ -445,9 +475,23 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 "classes; use fewer steps, a lower pruning_ratio or a lower min_per_class"
             )
 
-    def _select_exactly(self, scores, y_codes, k, rng, min_per_class):
-        """Indices (into ``scores``) of exactly ``k`` samples chosen by ``strategy``."""
+    def _strategy_params(self):
+        """``strategy_params`` with SIMS's ``label_noise="auto"`` replaced by the scorers' estimate.
+
+        Sets ``label_noise_``. The estimate comes from the scorers fitted on
+        all the data, so every incremental step cuts the same fraction.
+        """
         params = dict(self.strategy_params or {})
+        self.label_noise_ = None
+        if self.strategy != "sims":
+            return params
+        fitted = [scorer for _, scorer in self.scorers_]
+        params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), fitted)
+        self.label_noise_ = params["label_noise"]
+        return params
+
+    def _select_exactly(self, scores, y_codes, k, rng, min_per_class, params):
+        """Indices (into ``scores``) of exactly ``k`` samples chosen by ``strategy``."""
         if self.strategy == "sims":
             params = _sims_density_at(self.pruning_ratio, params)
         # The rules keep round((1 - ratio) * n) samples: this ratio keeps exactly k.
@@ -464,7 +508,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         )
         return selection.indices
 
-    def _select_incremental(self, X, y, y_codes, scorer, rng, fit_scorer):
+    def _select_incremental(self, X, y, y_codes, scorer, rng, fit_scorer, params):
         """UNSEEN's multi-step selection; sets the selection attributes."""
         n_samples = y_codes.size
         n_keep = coreset_size(n_samples, self.pruning_ratio)
@@ -472,7 +516,9 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         needed = max(1, int(getattr(scorer, "_min_class_size", 1)))
         # Step 1: the scores of the scorer fitted on all the data; the class floors hold here.
         step_of = np.zeros(n_samples, dtype=np.intp)
-        step_of[self._select_exactly(self.scores_, y_codes, sizes[0], rng, self.min_per_class)] = 1
+        step_of[
+            self._select_exactly(self.scores_, y_codes, sizes[0], rng, self.min_per_class, params)
+        ] = 1
         self._report_step(1, sizes, step_of)
         for step in range(2, self.n_steps + 1):
             coreset = np.flatnonzero(step_of)
@@ -493,7 +539,9 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             fitted = fit_scorer(step_scorer, X[coreset], y[coreset])
             scores = np.asarray(fitted.score_samples(X[remaining], y[remaining]), dtype=float)
             # Later steps only add: the floors were met at step 1, so none is imposed again.
-            picked = self._select_exactly(scores, y_codes[remaining], sizes[step - 1], rng, 0)
+            picked = self._select_exactly(
+                scores, y_codes[remaining], sizes[step - 1], rng, 0, params
+            )
             step_of[remaining[picked]] = step
             self._report_step(step, sizes, step_of)
         self.sample_indices_ = np.flatnonzero(step_of)

@@ -487,7 +487,14 @@ def test_class_difficulty_keeps_floors_and_validates():
 
 # --- SIMS: hard cut, floor, cut scope -------------------------------------------------------
 
-LEGACY_SIMS = {  # the defaults, spelled out
+DEFAULT_SIMS = {  # the defaults, spelled out
+    "mean_start": 0.714,
+    "mean_end": 0.714,
+    "concentration": 3.5,
+    "cut_start": 0.0,
+    "cut_end": 0.05,
+}
+LEGACY_SIMS = {  # the defaults until round 7 of docs/benchmarks.md
     "mean_start": 0.7,
     "mean_end": 0.35,
     "concentration": 4.0,
@@ -561,7 +568,7 @@ def test_sims_strata_spread_a_flat_density_over_the_score_range(class_balance):
     rng = np.random.default_rng(0)
     scores = rng.exponential(size=4000)
     y = rng.integers(0, 4, scores.size)
-    flat = {"mean_start": 0.5, "mean_end": 0.5, "concentration": 2.0}
+    flat = {"mean_start": 0.5, "mean_end": 0.5, "concentration": 2.0, "cut_end": 0.0}
     edges = np.linspace(scores.min(), np.quantile(scores, 0.99), 6)
     common = dict(class_balance=class_balance, random_state=0, **flat)
     plain = select("sims", scores, y, 0.9, **common)
@@ -702,9 +709,37 @@ def test_pinned_sims_schedule_keeps_the_density_of_the_overall_ratio(params):
         assert_allclose(sims_density(u, step_ratio, **pinned), sims_density(u, 0.5, **params))
 
 
-def test_sims_defaults_are_the_legacy_density(imbalanced):
+def test_sims_defaults_are_the_documented_density(imbalanced):
     scores, y = imbalanced
     default = select("sims", scores, y, 0.7, random_state=2)
-    legacy = select("sims", scores, y, 0.7, random_state=2, **LEGACY_SIMS)
-    assert_array_equal(default.indices, legacy.indices)
-    assert_array_equal(default.probabilities, legacy.probabilities)
+    spelled_out = select("sims", scores, y, 0.7, random_state=2, **DEFAULT_SIMS)
+    assert_array_equal(default.indices, spelled_out.indices)
+    assert_array_equal(default.probabilities, spelled_out.probabilities)
+
+
+def test_sims_label_noise_widens_the_hard_cut_by_its_value(imbalanced):
+    scores, y = imbalanced
+    for ratio in (0.3, 0.8):
+        noisy = select(
+            "sims", scores, y, ratio, random_state=1, label_noise=0.15, cut_start=0.05, cut_end=0.1
+        )
+        cut = select("sims", scores, y, ratio, random_state=1, cut_start=0.2, cut_end=0.25)
+        assert_array_equal(noisy.indices, cut.indices)
+        assert_allclose(noisy.probabilities, cut.probabilities)
+    none = select("sims", scores, y, 0.5, random_state=1, label_noise=None)
+    assert_array_equal(none.indices, select("sims", scores, y, 0.5, random_state=1).indices)
+
+
+@pytest.mark.parametrize(
+    "label_noise, error, message",
+    [
+        (-0.1, ValueError, r"label_noise must be in \[0, 1\)"),
+        (0.95, ValueError, "cuts the hardest 1.05 of the quantiles"),
+        ("0.2", TypeError, "label_noise must be None or a number"),
+        (True, TypeError, "label_noise must be None or a number"),
+    ],
+)
+def test_sims_label_noise_is_validated(imbalanced, label_noise, error, message):
+    scores, y = imbalanced
+    with pytest.raises(error, match=message):
+        select("sims", scores, y, 0.5, label_noise=label_noise, cut_start=0.1, cut_end=0.1)

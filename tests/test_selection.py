@@ -233,3 +233,38 @@ def test_class_difficulty_is_off_by_default_and_moves_class_counts(small_data):
     assert base.sampling_strategy_ != tilted.sampling_strategy_
     hardest = max(base.classes_, key=lambda c: base.scores_[y == c].mean())
     assert tilted.sampling_strategy_[hardest] > base.sampling_strategy_[hardest]
+
+
+def test_sims_cuts_the_label_noise_the_scorer_estimates(small_data):
+    from skprune import SIMScorer
+
+    X, y = small_data
+    rng = np.random.default_rng(0)
+    flipped = rng.random(y.size) < 0.25
+    y_noisy = np.where(flipped, (y + 1) % 4, y)
+    scorer = SIMScorer(n_models=2, max_epochs=3)
+    auto = CoresetSelector(scorer, pruning_ratio=0.5, random_state=0).fit(X, y_noisy)
+    estimate = auto.scorers_[0][1].label_noise_
+    assert auto.label_noise_ == estimate and 0.1 < estimate < 0.5
+    fixed = CoresetSelector(
+        scorer, pruning_ratio=0.5, random_state=0, strategy_params={"label_noise": estimate}
+    ).fit(X, y_noisy)
+    np.testing.assert_array_equal(auto.sample_indices_, fixed.sample_indices_)
+    off = CoresetSelector(
+        scorer, pruning_ratio=0.5, random_state=0, strategy_params={"label_noise": None}
+    ).fit(X, y_noisy)
+    assert off.label_noise_ is None
+    # the cut keeps fewer flipped labels than no cut, and never more than the data hold
+    assert flipped[auto.sample_indices_].mean() < flipped[off.sample_indices_].mean()
+
+
+def test_label_noise_is_zero_without_an_estimate_and_none_for_other_strategies(small_data):
+    X, y = small_data
+    scorer = TrainingDynamicsScorer(max_epochs=2)
+    sims = CoresetSelector(scorer, pruning_ratio=0.5, random_state=0).fit(X, y)
+    assert sims.label_noise_ == 0.0
+    ccs = CoresetSelector(scorer, pruning_ratio=0.5, strategy="ccs", random_state=0).fit(X, y)
+    assert ccs.label_noise_ is None
+    misnamed = CoresetSelector(scorer, strategy_params={"label_noise": "estimate"})
+    with pytest.raises(ValueError, match='label_noise must be "auto", a number or None'):
+        misnamed.fit(X, y)

@@ -7,6 +7,7 @@ from scipy.stats import beta
 from skprune import CoresetSelector, SIMScorer
 from skprune.metrics import (
     class_prototypes,
+    confident_label_issues,
     empirical_quantile,
     integrity,
     model_certainty,
@@ -43,6 +44,43 @@ def test_separability_is_nearest_other_over_own_distance():
     assert got[1] == pytest.approx(other / own)
     euclid = separability(emb, [1, 1], protos, distance="euclidean", eps=0.0)
     assert euclid[1] == pytest.approx(np.hypot(0.0, 0.2) / np.hypot(1.0, 0.8))
+
+
+def test_separability_margin_is_nearest_other_minus_own_distance():
+    protos = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    emb = np.array([[1.0, 0.2], [1.0, 0.2]])
+    own = 1 - 1 / np.sqrt(1.04)
+    other = 1 - 0.2 / np.sqrt(1.04)
+    got = separability(emb, [0, 1], protos, form="margin")
+    np.testing.assert_allclose(got, [other - own, own - other])
+    assert got[1] < 0  # labelled class 1 but nearer class 0's prototype
+    ratio = separability(emb, [0, 1], protos, form="ratio", eps=0.0)
+    # the two forms agree on which side of the boundary a sample is
+    np.testing.assert_array_equal(got > 0, ratio > 1)
+    with pytest.raises(ValueError, match='form must be "ratio" or "margin"'):
+        separability(emb, [0, 1], protos, form="difference")
+
+
+def test_confident_label_issues_flag_samples_confidently_of_another_class():
+    proba = np.array(
+        [
+            [0.9, 0.1, 0.0],  # class 0, confident: fine
+            [0.7, 0.3, 0.0],  # class 0, fine
+            [0.2, 0.8, 0.0],  # class 1, fine
+            [0.4, 0.6, 0.0],  # class 1, fine
+            [0.1, 0.1, 0.8],  # class 2, fine
+            [0.8, 0.1, 0.1],  # labelled 2, confidently class 0: flagged
+            [0.45, 0.1, 0.45],  # labelled 2, p_0 below class 0's threshold 0.8: kept
+        ]
+    )
+    y = np.array([0, 0, 1, 1, 2, 2, 2])
+    # thresholds: t_0 = mean(0.9, 0.7) = 0.8, t_1 = 0.7, t_2 = mean(0.8, 0.1, 0.45) = 0.45
+    expected = [False, False, False, False, False, True, False]
+    np.testing.assert_array_equal(confident_label_issues(proba, y), expected)
+    # several models are averaged first
+    np.testing.assert_array_equal(confident_label_issues(np.stack([proba, proba]), y), expected)
+    with pytest.raises(ValueError, match=r"classes \[2\] have no sample"):
+        confident_label_issues(proba[:5], [0, 0, 1, 1, 1])
 
 
 def test_integrity_is_the_norm():
@@ -83,6 +121,26 @@ def test_mislabeled_get_the_highest_difficulty(sim_scorer, known_difficulty_data
     # ranking flags the mislabeled: most of them fall in the top 10% of difficulty
     top = np.argsort(-scores)[: len(scores) // 10]
     assert np.isin(groups["mislabeled"], top).mean() >= 0.75
+
+
+def test_label_noise_estimate_flags_the_mislabeled(sim_scorer, known_difficulty_data):
+    _, y, groups = known_difficulty_data
+    issues = sim_scorer.label_issues_
+    assert issues.shape == y.shape and issues.dtype == bool
+    assert issues[groups["mislabeled"]].mean() >= 0.75
+    assert issues[groups["easy"]].mean() <= 0.02
+    assert sim_scorer.label_noise_ == pytest.approx(issues.mean())
+    # 24 of 384 samples are mislabeled; the boundary samples add a few flags
+    assert 0.04 <= sim_scorer.label_noise_ <= 0.12
+
+
+def test_margin_separability_ranks_like_the_ratio_on_clear_cases(tiny_net, known_difficulty_data):
+    X, y, groups = known_difficulty_data
+    margin = SIMScorer(
+        estimator=tiny_net(2, 3, max_epochs=20), n_models=2, separability="margin", random_state=0
+    ).fit(X, y)
+    easy, hard, wrong = (margin.scores_[groups[k]].mean() for k in ("easy", "hard", "mislabeled"))
+    assert easy < hard < wrong, (easy, hard, wrong)
 
 
 def test_components_are_normalized_and_named(sim_scorer, known_difficulty_data):
@@ -157,12 +215,13 @@ def test_one_pass_per_net_when_embeddings_fit_else_two_with_equal_scores(small_d
 # --- SIMS sampler -----------------------------------------------------------------
 
 
-def test_density_mean_moves_towards_easy_as_ratio_grows():
+def test_density_mean_moves_with_the_ratio():
     u = np.linspace(0.005, 0.995, 200)
+    # by default through the hard cut, which grows with α
     means = [np.average(u, weights=sims_density(u, a)) for a in (0.1, 0.5, 0.9)]
     assert means[0] > means[1] > means[2]
     np.testing.assert_allclose(
-        sims_density(u, 0.5, mean_start=0.6, mean_end=0.2, concentration=5.0),
+        sims_density(u, 0.5, mean_start=0.6, mean_end=0.2, concentration=5.0, cut_end=0.0),
         beta.pdf(u, 0.4 * 5, 0.6 * 5),
     )
 
@@ -218,7 +277,8 @@ def test_inclusion_frequencies_follow_the_density():
     # and the probabilities are proportional to the density where uncapped
     u = (np.arange(n) + 0.5) / n
     density = sims_density(u, ratio)
-    uncapped = sel.probabilities < 0.999
+    assert np.all(sel.probabilities[density == 0] == 0)  # above the hard cut
+    uncapped = (sel.probabilities < 0.999) & (density > 0)
     ratio_to_density = sel.probabilities[uncapped] / density[uncapped]
     np.testing.assert_allclose(ratio_to_density, ratio_to_density[0], rtol=1e-6)
 
