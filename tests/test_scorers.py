@@ -40,6 +40,17 @@ def test_mislabeled_are_hardest_and_easy_are_easiest(metric, fitted, known_diffi
     assert easy < hard < wrong, (metric, easy, hard, wrong)
 
 
+@pytest.mark.parametrize("metric", ["el2n", "grand", "forgetting", "entropy"])
+def test_final_nets_estimate_the_label_noise(metric, fitted, known_difficulty_data):
+    # Every path (snapshot, streamed GraNd, trajectory) estimates it from the final nets.
+    _, y, groups = known_difficulty_data
+    scorer = fitted(metric)
+    assert scorer.label_issues_.shape == y.shape
+    assert scorer.label_issues_[groups["mislabeled"]].mean() >= 0.75
+    assert scorer.label_issues_[groups["easy"]].mean() <= 0.02
+    assert scorer.label_noise_ == pytest.approx(scorer.label_issues_.mean())
+
+
 @pytest.mark.parametrize("metric", LABEL_FREE)
 def test_boundary_samples_are_harder_than_central_ones(metric, fitted, known_difficulty_data):
     _, _, groups = known_difficulty_data

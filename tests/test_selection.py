@@ -259,10 +259,14 @@ def test_sims_cuts_the_label_noise_the_scorer_estimates(small_data):
 
 
 def test_label_noise_is_zero_without_an_estimate_and_none_for_other_strategies(small_data):
+    from skprune import UnseenScorer
+
     X, y = small_data
+    unseen = UnseenScorer(n_subsets=2, max_epochs=2)
+    assert CoresetSelector(unseen, pruning_ratio=0.5, random_state=0).fit(X, y).label_noise_ == 0.0
     scorer = TrainingDynamicsScorer(max_epochs=2)
     sims = CoresetSelector(scorer, pruning_ratio=0.5, random_state=0).fit(X, y)
-    assert sims.label_noise_ == 0.0
+    assert sims.label_noise_ == sims.scorers_[0][1].label_noise_
     ccs = CoresetSelector(scorer, pruning_ratio=0.5, strategy="ccs", random_state=0).fit(X, y)
     assert ccs.label_noise_ is None
     misnamed = CoresetSelector(scorer, strategy_params={"label_noise": "estimate"})

@@ -158,6 +158,12 @@ class TrainingDynamicsScorer(BaseScorer):
         Class labels.
     nets_ : list of skorch.NeuralNetClassifier
         The fitted scoring networks.
+    label_issues_ : ndarray of bool, shape (n_samples,)
+        Training samples whose label the final nets' mean output confidently
+        contradicts (:func:`skprune.metrics.confident_label_issues`).
+    label_noise_ : float
+        ``label_issues_.mean()``, the estimated fraction of mislabeled
+        samples; :class:`~skprune.CoresetSelector` cuts it with ``"sims"``.
     n_features_in_ : int
         Number of features (size of axis 1) seen in fit.
 
@@ -224,6 +230,7 @@ class TrainingDynamicsScorer(BaseScorer):
             callbacks = [("skprune_recorder", recorder)] if trajectory else []
             tasks.append((self._make_net(X, callbacks), X, y, seed))
         self.nets_ = self._parallel(_fit_seeded, tasks)
+        proba = None
         if trajectory:
             # Records were taken on the training set during training: reuse them.
             per_model = [
@@ -231,14 +238,25 @@ class TrainingDynamicsScorer(BaseScorer):
                 for net in self.nets_
             ]
             difficulty = np.mean(per_model, axis=0)
-        else:
+        elif self.metric == "grand":
             difficulty = self._snapshot(X, y)
+        else:
+            proba = self._proba(X)
+            difficulty = snapshot_difficulty(self.metric, proba, y)
+        # The final nets' outputs also estimate the label noise (SIMS cuts it).
+        mean_proba = self._proba(X).mean(axis=0) if proba is None else proba.mean(axis=0)
+        self.label_issues_ = metrics.confident_label_issues(mean_proba, y)
+        self.label_noise_ = float(self.label_issues_.mean())
         self.components_ = difficulty.reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()
 
+    def _proba(self, X):
+        """Softmax outputs of every net, shape (n_models, n_samples, n_classes)."""
+        return np.stack([infer(net, X).proba for net in self.nets_])
+
     def _snapshot(self, X, y):
         if y is None or self.metric != "grand":
-            proba = np.stack([infer(net, X).proba for net in self.nets_])
+            proba = self._proba(X)
             if y is None:
                 y = proba.mean(axis=0).argmax(axis=1)
             if self.metric != "grand":
