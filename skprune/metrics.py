@@ -291,6 +291,14 @@ def _unit(vectors):
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), _EPS)
 
 
+def _class_counts(y, n_classes):
+    """Samples per class; an error naming the classes with none."""
+    counts = np.bincount(y, minlength=n_classes)
+    if np.any(counts == 0):
+        raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no sample")
+    return counts
+
+
 def _class_sums(vectors, y, n_classes):
     """Per-class sums of the rows of ``vectors``.
 
@@ -330,10 +338,7 @@ def class_prototypes(embedding, y, n_classes, *, normalize=True):
     """
     embedding = _unit(embedding) if normalize else np.asarray(embedding, dtype=np.float64)
     y = _check_labels(y, embedding.shape[0], n_classes)
-    counts = np.bincount(y, minlength=n_classes)
-    if np.any(counts == 0):
-        raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no sample")
-    return _class_sums(embedding, y, n_classes) / counts[:, None]
+    return _class_sums(embedding, y, n_classes) / _class_counts(y, n_classes)[:, None]
 
 
 def _distances(embedding, prototypes, distance):
@@ -469,12 +474,9 @@ def confident_label_issues(proba, y):
         proba = proba.mean(axis=0)
     n_samples, n_classes = proba.shape
     y = _check_labels(y, n_samples, n_classes)
-    counts = np.bincount(y, minlength=n_classes)
-    if np.any(counts == 0):
-        raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no sample")
-    sums = np.zeros(n_classes)
-    np.add.at(sums, y, proba[np.arange(n_samples), y])
-    confident = proba >= sums / counts
+    counts = _class_counts(y, n_classes)
+    self_confidence = np.bincount(y, weights=proba[np.arange(n_samples), y], minlength=n_classes)
+    confident = proba >= self_confidence / counts
     likeliest = np.where(confident, proba, -np.inf).argmax(axis=1)
     return confident.any(axis=1) & (likeliest != y)
 

@@ -244,8 +244,9 @@ class TrainingDynamicsScorer(BaseScorer):
             proba = self._proba(X)
             difficulty = snapshot_difficulty(self.metric, proba, y)
         # The final nets' outputs also estimate the label noise (SIMS cuts it).
-        mean_proba = self._proba(X).mean(axis=0) if proba is None else proba.mean(axis=0)
-        self.label_issues_ = metrics.confident_label_issues(mean_proba, y)
+        self.label_issues_ = metrics.confident_label_issues(
+            self._proba(X) if proba is None else proba, y
+        )
         self.label_noise_ = float(self.label_issues_.mean())
         self.components_ = difficulty.reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()

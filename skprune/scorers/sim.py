@@ -54,10 +54,7 @@ def _output_pass(net, X, y=None, n_classes=None, *, budget=None):
     proba = np.concatenate(proba)
     if y is None:
         return proba, None, kept
-    counts = np.bincount(y, minlength=n_classes)
-    if np.any(counts == 0):
-        raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no sample")
-    return proba, sums / counts[:, None], kept
+    return proba, sums / metrics._class_counts(y, n_classes)[:, None], kept
 
 
 def _embedding_terms(net, X, y, prototypes, distance, form, embeddings=None):
