@@ -141,7 +141,7 @@ class Method:
 
 
 def _sim(*, epochs, random_state, device):
-    """SIM (`SIMScorer` defaults): K = 2 nets of 2 epochs."""
+    """SIM (`SIMScorer` defaults): K = 2 half-width nets of 2 epochs."""
     return SIMScorer(device=device, random_state=random_state)
 
 
@@ -239,7 +239,7 @@ def describe_method(method, scorers=None):
     --------
     >>> from skprune.benchmark import describe_method
     >>> describe_method(Method("ccs/sim", "sim", "ccs", {"hard_fraction": 0.1}))
-    'SIM (`SIMScorer` defaults): K = 2 nets of 2 epochs; rule `ccs` (hard_fraction=0.1)'
+    'SIM (`SIMScorer` defaults): K = 2 half-width nets of 2 epochs; rule `ccs` (hard_fraction=0.1)'
     >>> describe_method("random")
     'no scores; rule `random`'
     """

@@ -38,6 +38,32 @@ def test_default_net_rejects_other_shapes():
         make_default_net(np.zeros(5), 2)
 
 
+def test_width_scales_the_hidden_layers_of_either_default_net():
+    mlp = make_default_net(np.zeros((5, 7)), 3, hidden_units=(100, 30), width=0.5).initialize()
+    assert [m.out_features for m in mlp.module_.modules() if isinstance(m, torch.nn.Linear)] == [
+        50,
+        15,
+        3,
+    ]
+    cnn = make_default_net(np.zeros((5, 8, 8), dtype=np.float32), 3, width=0.5).initialize()
+    convs = [m.out_channels for m in cnn.module_.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [8, 16] and last_linear(cnn.module_).in_features == 32
+    assert cnn.predict_proba(np.zeros((2, 8, 8), dtype=np.float32)).shape == (2, 3)
+    assert make_default_net(
+        np.zeros((5, 7)), 3, hidden_units=(1,), width=0.1
+    ).module__hidden_units == (1,)
+    for width in (0, -1.0, "half", True):
+        with pytest.raises(ValueError, match="width must be a positive number"):
+            make_default_net(np.zeros((5, 7)), 3, width=width)
+
+
+def test_prepare_net_scales_only_the_default_net(tiny_net):
+    X = np.zeros((5, 4))
+    assert prepare_net(None, X, 3, width=0.5).module__hidden_units == (128,)
+    user = prepare_net(tiny_net(4, 3), X, 3, width=0.5)
+    assert user.module__hidden_units == (32,)
+
+
 def test_auto_device_is_cpu_without_cuda():
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("cpu") == "cpu"

@@ -11,11 +11,12 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import SliceDataset
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from skprune import CoresetSelector, DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
-from skprune.nets import make_default_net, seeded
+from skprune.nets import batch_loader, make_default_net, seeded
 from skprune.scorers import dynamics, sim
 
 SIM_PARAMS = dict(n_models=2, max_epochs=1, random_state=0, device="cpu")
@@ -127,6 +128,37 @@ def test_batch_loader_trains_like_a_plain_dataloader(small_data):
         params[iterator] = net.module_.state_dict()
     for name, value in params[None].items():
         torch.testing.assert_close(value, params[DataLoader][name], rtol=0, atol=0)
+
+
+# The plain DataLoader's per-row reads of a read-only memmap are not writable.
+@pytest.mark.filterwarnings("ignore:The given NumPy array is not writable")
+@pytest.mark.parametrize("container", ["ndarray", "memmap", "tensor"])
+def test_batch_loader_draws_the_batches_of_a_plain_dataloader(container, tmp_path):
+    X = np.arange(70, dtype=np.float32).reshape(35, 2)
+    if container == "memmap":
+        np.save(tmp_path / "X.npy", X)
+        X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    elif container == "tensor":
+        X = torch.from_numpy(X)
+    data = SkorchDataset(X, np.arange(35))
+    for shuffle in (False, True):
+        batches = {}
+        for name, loader in (("ours", batch_loader), ("plain", DataLoader)):
+            generator = torch.Generator().manual_seed(0)
+            batches[name] = list(loader(data, batch_size=8, shuffle=shuffle, generator=generator))
+        assert len(batches["ours"]) == len(batches["plain"]) == 5
+        for (X_ours, y_ours), (X_plain, y_plain) in zip(
+            batches["ours"], batches["plain"], strict=True
+        ):
+            torch.testing.assert_close(torch.as_tensor(X_ours), X_plain, rtol=0, atol=0)
+            torch.testing.assert_close(torch.as_tensor(y_ours), y_plain, rtol=0, atol=0)
+
+
+def test_default_net_infers_in_large_batches():
+    X = np.zeros((1100, 3), dtype=np.float32)
+    net = make_default_net(X, 2, batch_size=64, device="cpu").initialize()
+    assert [len(out) for out in net.forward_iter(X)] == [512, 512, 76]
+    assert make_default_net(X, 2, batch_size=1000).iterator_valid__batch_size == 1000
 
 
 @pytest.mark.parametrize("metric", ["aum", "forgetting"])

@@ -14,6 +14,7 @@ from skprune.metrics import (
     rank_normalize,
     separability,
 )
+from skprune.nets import infer
 from skprune.sampling import select, select_sims, sims_density
 
 # --- formulas on hand-made embeddings --------------------------------------------
@@ -143,6 +144,69 @@ def test_margin_separability_ranks_like_the_ratio_on_clear_cases(tiny_net, known
     assert easy < hard < wrong, (easy, hard, wrong)
 
 
+def test_classifier_prototypes_are_the_last_layers_class_directions(
+    tiny_net, known_difficulty_data
+):
+    X, y, groups = known_difficulty_data
+    scorer = SIMScorer(
+        estimator=tiny_net(2, 3, max_epochs=20),
+        n_models=2,
+        prototypes="classifier",
+        random_state=0,
+    ).fit(X, y)
+    for net, prototypes in zip(scorer.nets_, scorer.prototypes_, strict=True):
+        np.testing.assert_allclose(
+            prototypes, net.module_.head.weight.detach().double().numpy(), rtol=1e-6
+        )
+    embedding = infer(scorer.nets_[0], X, embedding=True).embedding
+    np.testing.assert_allclose(
+        scorer._separability_reference[0],
+        separability(embedding, y, scorer.prototypes_[0], form="margin"),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    easy, hard, wrong = (scorer.scores_[groups[k]].mean() for k in ("easy", "hard", "mislabeled"))
+    assert easy < hard < wrong, (easy, hard, wrong)
+
+
+def test_both_prototypes_average_the_two_separabilities(tiny_net, known_difficulty_data):
+    X, y, _ = known_difficulty_data
+    fitted = {
+        kind: SIMScorer(
+            estimator=tiny_net(2, 3, max_epochs=5), n_models=2, prototypes=kind, random_state=0
+        ).fit(X, y)
+        for kind in ("mean", "classifier", "both")
+    }
+    for index, kind in enumerate(("mean", "classifier")):
+        for both, single in zip(fitted["both"].prototypes_, fitted[kind].prototypes_, strict=True):
+            np.testing.assert_allclose(both[index], single)
+    separability = {kind: scorer.components_[:, 0] for kind, scorer in fitted.items()}
+    np.testing.assert_allclose(
+        separability["both"], (separability["mean"] + separability["classifier"]) / 2
+    )
+    # new samples go through the same two sets
+    np.testing.assert_allclose(
+        fitted["both"].transform(X[:50])[:, 0],
+        (fitted["mean"].transform(X[:50])[:, 0] + fitted["classifier"].transform(X[:50])[:, 0]) / 2,
+        atol=1e-6,
+    )
+
+
+def test_classifier_prototypes_need_cosine_and_one_output_per_class(
+    tiny_net, known_difficulty_data
+):
+    X, y, _ = known_difficulty_data
+    for kind in ("classifier", "both"):
+        with pytest.raises(ValueError, match="use distance='cosine'"):
+            SIMScorer(estimator=tiny_net(2, 3), prototypes=kind, distance="euclidean").fit(X, y)
+        with pytest.raises(ValueError, match="has 4 outputs for 3 classes"):
+            SIMScorer(estimator=tiny_net(2, 4, max_epochs=1), prototypes=kind).fit(X, y)
+    # the mean prototypes take any distance
+    SIMScorer(estimator=tiny_net(2, 3, max_epochs=1), distance="euclidean", prototypes="mean").fit(
+        X, y
+    )
+
+
 def test_components_are_normalized_and_named(sim_scorer, known_difficulty_data):
     X, y, _ = known_difficulty_data
     comp = sim_scorer.components_
@@ -169,6 +233,13 @@ def test_combinations(combination, small_data):
         np.testing.assert_allclose(sim, s * e**0.1 * c)
     else:
         np.testing.assert_allclose(sim, (s + 0.1 * e + c) / 2.1)
+
+
+def test_default_scoring_nets_are_half_as_wide_as_the_default_net(small_data):
+    X, y = small_data
+    scorer = SIMScorer(n_models=2, max_epochs=1, random_state=0).fit(X, y)
+    assert [net.module__hidden_units for net in scorer.nets_] == [(128,), (128,)]
+    assert all(prototypes.shape[-1] == 128 for prototypes in scorer.prototypes_)
 
 
 def test_sim_needs_two_models(small_data):

@@ -103,6 +103,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
     _supports_dataset = False
     # Training epochs of the default net when max_epochs is None.
     _default_max_epochs = 10
+    # Width multiplier of the default net (estimator=None), see make_default_net.
+    _default_net_width = 1.0
 
     # --- validation ----------------------------------------------------------
 
@@ -224,7 +226,12 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         if max_epochs is None and self.estimator is None:
             max_epochs = self._default_max_epochs
         net = prepare_net(
-            self.estimator, X, self.classes_.size, max_epochs=max_epochs, device=self.device
+            self.estimator,
+            X,
+            self.classes_.size,
+            max_epochs=max_epochs,
+            device=self.device,
+            width=self._default_net_width,
         )
         if callbacks:
             net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))
