@@ -280,7 +280,7 @@ def make_default_net(
         if width != 1:
             defaults = inspect.signature(SmallCNN).parameters
             module_params["module__channels"] = scaled(defaults["channels"].default)
-            (module_params["module__hidden_units"],) = scaled((defaults["hidden_units"].default,))
+            module_params["module__hidden_units"] = scaled([defaults["hidden_units"].default])[0]
     else:
         raise ValueError(
             f"X must be 2-D (tabular) or 3-D/4-D (images N×H×W or N×C×H×W), got shape {X_shape}"
@@ -309,9 +309,10 @@ def make_default_net(
 def prepare_net(estimator, X, n_classes, *, max_epochs=None, device="auto", width=1.0):
     """Return an unfitted net ready for scoring: a clone, never the user's object.
 
-    ``estimator=None`` builds :func:`make_default_net` (``width`` scales it). A user's skorch net is
-    cloned and gets ``train_split=None`` (skorch holds out 20% by default and
-    those samples would get no training dynamics); its other settings are kept.
+    ``estimator=None`` builds :func:`make_default_net` (``width`` scales it).
+    A user's skorch net is cloned and gets ``train_split=None`` (skorch holds
+    out 20% by default and those samples would get no training dynamics); its
+    other settings are kept.
     ``max_epochs`` and ``device`` override the net's only when given
     (``device="auto"`` leaves a user's net alone).
     """

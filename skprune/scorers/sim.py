@@ -143,8 +143,7 @@ class SIMScorer(BaseScorer):
     to us, so the following is **this project's reconstruction**, tuned on our
     development benchmark: separability and integrity are turned into
     quantiles per model (and prototype set; norms are not comparable across
-    models) and averaged
-    over the models; then ``sim = ŝ · ê^integrity_weight · c^certainty_weight``
+    models) and averaged over the models; then ``sim = ŝ · ê^integrity_weight · c^certainty_weight``
     (``combination="product"``) or a weighted mean (``"mean"``). Higher SIM =
     easier / cleaner; ``scores_`` is the difficulty ``1 - quantile(sim)``.
 
@@ -313,8 +312,10 @@ class SIMScorer(BaseScorer):
         # The prototypes need every embedding before any separability: one
         # pass per net when its embeddings fit the budget, two otherwise.
         proba, self.prototypes_, terms = [], [], []
+        # Class sums of the embeddings are needed only for the mean prototypes.
+        labels = None if self.prototypes == "classifier" else y
         for net in self.nets_:
-            net_proba, prototypes, embeddings = _output_pass(net, X, y, self.classes_.size)
+            net_proba, prototypes, embeddings = _output_pass(net, X, labels, self.classes_.size)
             if self.prototypes != "mean":
                 classifier = _classifier_prototypes(net, self.classes_.size, self.prototypes)
                 prototypes = (
