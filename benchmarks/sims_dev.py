@@ -14,7 +14,8 @@ subset does not contain (used to pick the SIMS defaults); ``--eval test`` on the
 official test set (the figures reported in docs/). ``--density`` adds SIMS variants,
 either positional ``name:mean_start,mean_end,concentration[,gamma]`` or by keyword
 ``name:mean_start=0.6,cut_end=0.2,...`` (any :func:`skprune.sampling.sims_density`
-parameter); a variant runs on every score whose ``sims_<score>`` method is selected.
+parameter); a variant runs on every score whose ``sims_<score>`` method is selected,
+and like those cuts the estimated label noise unless it sets ``label_noise=none``.
 ``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
 (normalized to mean 1) and reports them as extra ``+w`` methods. ``--eval-schedule
 cosine`` anneals the target nets' learning rate to 0 (a much smaller seed-to-seed
@@ -120,7 +121,7 @@ def _number_or_text(value):
     try:
         return float(value)
     except ValueError:
-        return value
+        return None if value == "none" else value
 
 
 def parse_density(text):
@@ -305,7 +306,7 @@ def main(argv=None):
                 for score in ("sim", "simr", "el2n", "sep"):
                     if score not in scores:
                         continue
-                    methods[f"sims_{score}[{name}]"] = ("sims", scores[score], density)
+                    methods[f"sims_{score}[{name}]"] = ("sims", scores[score], {**auto, **density})
             if args.methods:
                 # A density variant runs when it or its base method (e.g. sims_sim) is selected.
                 methods = {

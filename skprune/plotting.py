@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling import sims_density
+from .sampling import _cut_by_noise, sims_density
 
 __all__ = ["plot_score_map", "plot_sampling_density"]
 
@@ -105,12 +105,18 @@ def plot_score_map(
     return ax
 
 
-def plot_sampling_density(pruning_ratios=(0.3, 0.5, 0.7, 0.9), *, ax=None, **density):
+def plot_sampling_density(
+    pruning_ratios=(0.3, 0.5, 0.7, 0.9), *, label_noise=None, ax=None, **density
+):
     """Plot the SIMS density over the difficulty quantile for several pruning ratios.
 
     Parameters
     ----------
     pruning_ratios : sequence of float
+    label_noise : float or None, default=None
+        Estimated fraction of mislabeled samples, cut as
+        :func:`~skprune.sampling.select_sims` cuts it (e.g. a fitted
+        selector's ``label_noise_``); None draws the density's own cut.
     ax : matplotlib Axes or None
     **density
         Parameters of :func:`skprune.sampling.sims_density`.
@@ -128,6 +134,7 @@ def plot_sampling_density(pruning_ratios=(0.3, 0.5, 0.7, 0.9), *, ax=None, **den
     2
     """
     ax = _axes(ax)
+    density = _cut_by_noise(density, label_noise)
     u = np.linspace(0.0025, 0.9975, 400)
     for ratio in pruning_ratios:
         ax.plot(u, sims_density(u, ratio, **density), label=f"α = {ratio}")

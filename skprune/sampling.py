@@ -237,7 +237,8 @@ def sims_density(
     * a **hard cut** ``h(α)`` (``cut_start`` → ``cut_end``): the hardest ``h``
       of the quantiles get density 0 (where mislabeled and ambiguous samples
       sit) and the tilt is stretched over the kept quantiles ``[0, 1 - h]``;
-      :func:`select_sims` widens it by the estimated label noise;
+      :func:`select_sims` sets it to the estimated label noise when it has
+      an estimate;
     * an optional uniform **floor** ``f(α)`` (``floor_start`` → ``floor_end``)
       mixed in: ``(1 - f) · tilt + f`` keeps every kept quantile covered.
 
@@ -245,10 +246,10 @@ def sims_density(
     Fig. 2-3); this density family, its schedules and its defaults are this
     project's reconstruction. The defaults — a tilt ``Beta(2.5, 1)`` (mean
     0.714, κ = 3.5) rising towards the hard end at every α, and a cut growing
-    from 0 to 0.05 of the quantiles with α, so the density's mean moves
-    towards easier samples as α grows — won round 7 of the validation
-    comparison on Fashion-MNIST (docs/benchmarks.md), together with the
-    label-noise cut. They replace a tilt moving from hard (mean 0.7) to easy
+    from 0 to 0.05 of the quantiles with α for scores without a label-noise
+    estimate — come from rounds 7 and 14 of the validation comparison on
+    Fashion-MNIST (docs/benchmarks.md), where the cut the estimate sets did
+    best alone. They replace a tilt moving from hard (mean 0.7) to easy
     (0.35) with α and no cut, which lost to random selection on clean labels
     at α ≥ 0.5: on that benchmark the easy samples are the redundant ones at
     every ratio, and the hard tail is worth keeping only where it is not
@@ -317,18 +318,54 @@ def _sims_schedule(
     return mean, cut, floor
 
 
+def _sims_density_defaults():
+    """The keyword defaults of :func:`sims_density` (one source for every SIMS path)."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(sims_density).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+_CUT_KEYS = ("cut_start", "cut_end")
+
+
+def _with_default_cut(params, label_noise):
+    """SIMS parameters with an unset hard cut (absent or None) filled in.
+
+    With a label-noise estimate the estimate is the whole cut (its unset ends
+    are 0); without one, the unset ends take :func:`sims_density`'s
+    defaults. Round 14 of the validation benchmark measured the two: the
+    default 0 → 0.05 cut on top of the estimate lost up to 0.5 points at
+    α ≤ 0.7 (docs/benchmarks.md).
+    """
+    params = {k: v for k, v in params.items() if not (k in _CUT_KEYS and v is None)}
+    if label_noise is None:
+        return params
+    return {**dict.fromkeys(_CUT_KEYS, 0.0), **params}
+
+
+def _cut_by_noise(density, label_noise):
+    """All :func:`sims_density` parameters, with the hard cut grown by ``label_noise``.
+
+    The unset cut is filled in before the noise is added, so a caller naming
+    only ``label_noise`` gets the same cut on every path (:func:`select`,
+    :func:`select_sims`, incremental steps, the plotted density).
+    """
+    density = {**_sims_density_defaults(), **_with_default_cut(density, label_noise)}
+    if label_noise is not None:
+        for key in _CUT_KEYS:
+            density[key] += label_noise
+    return density
+
+
 def _pin_sims_schedule(pruning_ratio, params):
     """SIMS parameters with every α schedule (mean, cut, floor) fixed at ``pruning_ratio``.
 
     Incremental selection passes each step's own budget ratio to the rule;
     pinned parameters keep every step on the density of the overall ratio.
     """
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(sims_density).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-    }
-    density = {**defaults, **params}
+    density = {**_sims_density_defaults(), **_with_default_cut(params, params.get("label_noise"))}
     mean, cut, floor = _sims_schedule(
         pruning_ratio,
         *(density[k] for k in ("mean_start", "mean_end", "gamma", "cut_start", "cut_end")),
@@ -411,15 +448,17 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
         if isinstance(label_noise, bool) or not isinstance(label_noise, Real):
             raise TypeError(f"label_noise must be None or a number, got {label_noise!r}")
         label_noise = float(label_noise)
-        cut_range = [density.get(k, 0.0) + label_noise for k in ("cut_start", "cut_end")]
-        if not (0.0 <= label_noise < 1.0 and max(cut_range) < 1.0):
+    named = density
+    density = _cut_by_noise(density, label_noise)
+    if label_noise is not None:
+        widest = max(density[k] for k in _CUT_KEYS)
+        if not (0.0 <= label_noise < 1.0 and widest < 1.0):
             raise ValueError(
-                f"label_noise={label_noise} with cut_start={density.get('cut_start', 0.0)}, "
-                f"cut_end={density.get('cut_end', 0.0)} cuts the hardest "
-                f"{max(cut_range):.2f} of the quantiles; label_noise must be in [0, 1) and "
+                f"label_noise={label_noise} with cut_start={named.get('cut_start')}, "
+                f"cut_end={named.get('cut_end')} cuts the hardest "
+                f"{widest:.2f} of the quantiles; label_noise must be in [0, 1) and "
                 "leave the cut below 1"
             )
-        density["cut_start"], density["cut_end"] = cut_range
     if n_strata is not None and (
         isinstance(n_strata, bool) or not isinstance(n_strata, Integral) or n_strata < 1
     ):
@@ -727,8 +766,8 @@ def select_sims(
     mean_end=0.714,
     concentration=3.5,
     gamma=1.0,
-    cut_start=0.0,
-    cut_end=0.05,
+    cut_start=None,
+    cut_end=None,
     floor_start=0.0,
     floor_end=0.0,
     cut_scope="global",
@@ -746,9 +785,10 @@ def select_sims(
     with inclusion probabilities ``π_i = min(1, c · density(u_i))``
     (randomized systematic sampling, exact for these π), and the kept samples
     carry importance weights ``1 / (n π_i)`` downstream. Samples above the
-    hard cut (``cut_start`` → ``cut_end``, widened by ``label_noise``) have
-    π = 0 unless the others cannot fill the budget. Works with any difficulty, not
-    only SIM's (the paper applies it to other metrics).
+    hard cut (the estimated ``label_noise``, or ``cut_start`` → ``cut_end``
+    widened by it) have π = 0 unless the others cannot fill the budget. Works
+    with any difficulty, not only SIM's (the paper applies it to other
+    metrics).
 
     The paper describes a distribution that moves with α and a hybrid
     class-dependent / class-independent strategy; the Beta family, the
@@ -761,8 +801,12 @@ def select_sims(
         Difficulties (higher = harder).
     y : array-like of shape (n_samples,)
     pruning_ratio : float in [0, 1)
-    mean_start, mean_end, concentration, gamma, cut_start, cut_end, floor_start, floor_end : float
+    mean_start, mean_end, concentration, gamma, floor_start, floor_end : float
         Density parameters, see :func:`sims_density`.
+    cut_start, cut_end : float or None, default=None
+        The hard cut at α = 0 and α = 1, see :func:`sims_density`. None: 0
+        when ``label_noise`` is given (the estimate alone is the cut), else
+        :func:`sims_density`'s 0 → 0.05.
     cut_scope : {"global", "class"}, default="global"
         Which quantile the hard cut applies to in the class-independent share
         of the budget: the quantile among all samples (as the tilt), or the
@@ -782,7 +826,8 @@ def select_sims(
         (the default) = off. Our addition, not the paper's.
     label_noise : float in [0, 1) or None, default=None
         Estimated fraction of mislabeled samples; the hard cut grows by it at
-        every α, so the samples most likely mislabeled get no mass.
+        every α (from 0 unless ``cut_start`` / ``cut_end`` are given), so the
+        samples most likely mislabeled get no mass.
         :class:`~skprune.CoresetSelector` passes its scorer's estimate
         (:attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`) by default. With
         20% symmetric noise on Fashion-MNIST the estimate is 0.21, and on

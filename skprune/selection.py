@@ -92,8 +92,8 @@ def _resolve_label_noise(label_noise, scorers):
     """SIMS's ``label_noise`` with ``"auto"`` replaced by the fitted scorers' estimate.
 
     The estimate is the mean ``label_noise_`` of the scorers that have one
-    (e.g. :class:`~skprune.SIMScorer`), 0 when none has; numbers and None pass
-    through unchanged.
+    (e.g. :class:`~skprune.SIMScorer`), None when none has (SIMS then cuts
+    its default 0 → 0.05); numbers and None pass through unchanged.
     """
     if not isinstance(label_noise, str):
         return label_noise
@@ -104,7 +104,7 @@ def _resolve_label_noise(label_noise, scorers):
         for scorer in scorers
         if getattr(scorer, "label_noise_", None) is not None
     ]
-    return float(np.mean(estimates)) if estimates else 0.0
+    return float(np.mean(estimates)) if estimates else None
 
 
 def _sims_density_at(pruning_ratio, params):
@@ -196,11 +196,12 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     strategy_params : dict or None, default=None
         Extra parameters of the rule, e.g. ``{"hard_fraction": 0.1}`` for ``"ccs"``.
         With ``"sims"``, ``label_noise`` defaults to ``"auto"``: the hard cut
-        grows by the fraction of likely mislabeled samples that the fitted
-        scorers estimate (their ``label_noise_``, e.g.
+        is the fraction of likely mislabeled samples that the fitted scorers
+        estimate (their ``label_noise_``, e.g.
         :attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`; averaged over
-        several scorers, 0 when none has one). Pass a number to set it, or
-        ``{"label_noise": None}`` for no noise cut.
+        several scorers). Without an estimate (no scorer has one, or
+        ``{"label_noise": None}``) the cut is the density's default, 0 → 0.05
+        of the hardest quantiles with α. Pass a number to set the estimate.
     scorer_weights : list of float or None, default=None
         Weights of the scorers' rank-normalized difficulties when ``scorer`` is a list.
     memory : str, joblib.Memory or None, default=None
@@ -238,8 +239,8 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         The fitted scorers.
     label_noise_ : float or None
         Estimated fraction of mislabeled training samples the ``"sims"`` rule
-        cut (see ``strategy_params``); None for other strategies, or when
-        ``label_noise`` was None.
+        cut (see ``strategy_params``); None for other strategies, when
+        ``label_noise`` was None, or when no scorer estimates it.
     sampling_strategy_ : dict
         Number of kept samples per class.
     classes_ : ndarray

@@ -42,3 +42,10 @@ def test_density_plot_draws_the_density_per_ratio():
     assert [line.get_label() for line in lines] == ["α = 0.2", "α = 0.8"]
     u, d = lines[1].get_data()
     np.testing.assert_allclose(d, sims_density(u, 0.8, mean_start=0.7, mean_end=0.3))
+
+
+def test_density_plot_cuts_the_label_noise_as_sims_does():
+    ax = plot_sampling_density((0.8,), label_noise=0.2)
+    u, d = ax.get_lines()[0].get_data()
+    np.testing.assert_allclose(d, sims_density(u, 0.8, cut_start=0.2, cut_end=0.2))
+    assert not d[u > 0.8].any() and d[u < 0.8].all()

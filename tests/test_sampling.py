@@ -14,6 +14,7 @@ from skprune.sampling import (
     select_hard,
     select_moderate,
     select_random,
+    select_sims,
     sims_density,
 )
 
@@ -728,6 +729,40 @@ def test_sims_label_noise_widens_the_hard_cut_by_its_value(imbalanced):
         assert_allclose(noisy.probabilities, cut.probabilities)
     none = select("sims", scores, y, 0.5, random_state=1, label_noise=None)
     assert_array_equal(none.indices, select("sims", scores, y, 0.5, random_state=1).indices)
+
+
+def test_sims_label_noise_alone_is_the_cut_on_every_path(imbalanced):
+    # With an estimate and no cut named, the estimate is the whole cut, whether
+    # SIMS is reached through select, select_sims or a pinned incremental step
+    # (the first once dropped the default cut while select_sims added it).
+    from skprune.sampling import _pin_sims_schedule
+
+    scores, y = imbalanced
+    for ratio in (0.3, 0.8):
+        noise_only = select("sims", scores, y, ratio, random_state=1, label_noise=0.1)
+        as_cut = select("sims", scores, y, ratio, random_state=1, cut_start=0.1, cut_end=0.1)
+        direct = select_sims(scores, y, ratio, random_state=1, label_noise=0.1)
+        pinned = select(
+            "sims",
+            scores,
+            y,
+            ratio,
+            random_state=1,
+            **_pin_sims_schedule(ratio, {"label_noise": 0.1}),
+        )
+        for selection in (as_cut, direct, pinned):
+            assert_array_equal(noise_only.indices, selection.indices)
+            assert_allclose(noise_only.probabilities, selection.probabilities)
+    # Without an estimate, every path cuts the density's default 0 -> 0.05.
+    default = select("sims", scores, y, 0.8, random_state=1)
+    for selection in (
+        select_sims(scores, y, 0.8, random_state=1),
+        select("sims", scores, y, 0.8, random_state=1, label_noise=None, cut_end=None),
+        select("sims", scores, y, 0.8, random_state=1, **_pin_sims_schedule(0.8, {})),
+        select("sims", scores, y, 0.8, random_state=1, cut_start=0.0, cut_end=0.05),
+    ):
+        assert_array_equal(default.indices, selection.indices)
+        assert_allclose(default.probabilities, selection.probabilities)
 
 
 @pytest.mark.parametrize(

@@ -258,12 +258,18 @@ def test_sims_cuts_the_label_noise_the_scorer_estimates(small_data):
     assert flipped[auto.sample_indices_].mean() < flipped[off.sample_indices_].mean()
 
 
-def test_label_noise_is_zero_without_an_estimate_and_none_for_other_strategies(small_data):
+def test_label_noise_is_none_without_an_estimate_and_for_other_strategies(small_data):
     from skprune import UnseenScorer
 
     X, y = small_data
-    unseen = UnseenScorer(n_subsets=2, max_epochs=2)
-    assert CoresetSelector(unseen, pruning_ratio=0.5, random_state=0).fit(X, y).label_noise_ == 0.0
+    unseen = UnseenScorer(n_subsets=2, max_epochs=2, random_state=0)
+    # No scorer estimates the noise: SIMS keeps its default cut, as with label_noise=None.
+    auto = CoresetSelector(unseen, pruning_ratio=0.5, random_state=0).fit(X, y)
+    assert auto.label_noise_ is None
+    off = CoresetSelector(
+        unseen, pruning_ratio=0.5, random_state=0, strategy_params={"label_noise": None}
+    ).fit(X, y)
+    np.testing.assert_array_equal(auto.sample_indices_, off.sample_indices_)
     scorer = TrainingDynamicsScorer(max_epochs=2)
     sims = CoresetSelector(scorer, pruning_ratio=0.5, random_state=0).fit(X, y)
     assert sims.label_noise_ == sims.scorers_[0][1].label_noise_
