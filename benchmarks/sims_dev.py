@@ -19,7 +19,9 @@ and like those cuts the estimated label noise unless it sets ``label_noise=none`
 ``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
 (normalized to mean 1) and reports them as extra ``+w`` methods. ``--eval-schedule
 cosine`` anneals the target nets' learning rate to 0 (a much smaller seed-to-seed
-spread than the default constant rate).
+spread than the default constant rate). ``--images`` keeps Fashion-MNIST as 28×28
+images, so every net is the default CNN; ``--sim-width`` scores with the default
+net at another width (SIM's own default is 0.5).
 """
 
 from __future__ import annotations
@@ -51,12 +53,16 @@ def load(args):
         return load_digits(test_size=0.3, random_state=0)
     if args.eval == "validation":
         # Tune on a part of the training file that the training subset never contains.
-        full = load_fashion_mnist(n_train=args.n_train + args.n_test, n_test=10, random_state=0)
+        full = load_fashion_mnist(
+            n_train=args.n_train + args.n_test, n_test=10, images=args.images, random_state=0
+        )
         rng = np.random.default_rng(0)
         order = rng.permutation(full.y_train.size)
         train, val = order[: args.n_train], order[args.n_train :]
         return (full.X_train[train], full.X_train[val], full.y_train[train], full.y_train[val])
-    return load_fashion_mnist(n_train=args.n_train, n_test=args.n_test, random_state=0)
+    return load_fashion_mnist(
+        n_train=args.n_train, n_test=args.n_test, images=args.images, random_state=0
+    )
 
 
 def train_and_test(X, y, X_test, y_test, n_classes, args, seed, n_full=None):
@@ -186,10 +192,23 @@ def main(argv=None):
         action="store_true",
         help="also train every SIMS coreset with its importance weights (methods ending '+w')",
     )
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="Fashion-MNIST as 28x28 images: every net (scoring and target) is the default CNN",
+    )
+    parser.add_argument(
+        "--sim-width",
+        type=float,
+        default=None,
+        help="score with the default net at this width (SIM's default net is 0.5 wide)",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.weighted and args.eval_schedule == "cosine":
         parser.error("--weighted trains with a constant learning rate; drop --eval-schedule cosine")
+    if args.images and (args.dataset != "fashion" or args.weighted):
+        parser.error("--images needs --dataset fashion and no --weighted (an MLP-only path)")
 
     X_train, X_test, y_train, y_test = load(args)
     n_classes = int(y_train.max()) + 1
@@ -197,9 +216,18 @@ def main(argv=None):
         k: (float(v) if v.replace(".", "", 1).isdigit() else v)
         for k, v in (item.split("=") for item in args.sim_params.split(",") if item)
     }
+    if args.sim_width is not None:
+        sim_params["estimator"] = make_default_net(
+            X_train,
+            n_classes,
+            max_epochs=args.score_epochs or 2,
+            device="cpu",
+            width=args.sim_width,
+        )
     rows, aucs = [], []
     print(
-        f"# {args.dataset}: {y_train.size} train / {y_test.size} {args.eval}, "
+        f"# {args.dataset}{' images (CNN)' if args.images else ''}: "
+        f"{y_train.size} train / {y_test.size} {args.eval}, "
         f"epochs={args.epochs} ({args.schedule}, lr {args.eval_schedule}), seeds={args.seeds}",
         flush=True,
     )

@@ -71,3 +71,15 @@ def test_sims_dev_runs_with_the_annealed_target_net():
     )
     assert "lr cosine" in out
     assert "sims_sim" in out and "ratio=0.5" in out
+
+
+def test_sims_dev_runs_on_images_with_a_scoring_width():
+    out = _run(
+        "sims_dev.py",
+        *("--images", "--sim-width", "0.25", "--eval", "validation"),
+        *("--n-train", "300", "--n-test", "100", "--seeds", "1", "--noise", "0.0"),
+        *("--epochs", "1", "--ratios", "0.5", "--methods", "random", "sims_sim"),
+        *("--density", "flat:mean_start=0.5,mean_end=0.5,concentration=2"),
+    )
+    assert "fashion images (CNN): 300 train / 100 validation" in out
+    assert "sims_sim[flat]" in out and "ratio=0.5" in out
