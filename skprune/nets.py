@@ -82,7 +82,10 @@ class MLP(nn.Module):
 class SmallCNN(nn.Module):
     """Two-block convolutional network for small images; returns logits.
 
-    Accepts ``N×H×W`` (a channel axis is added) or ``N×C×H×W`` input.
+    Each block is a 3×3 convolution, ReLU and 2×2 max pooling; adaptive average
+    pooling to 7×7 (the identity on 28×28 input) then feeds a dense layer and
+    the classifier head, so any image size works. Accepts ``N×H×W`` (a
+    channel axis is added) or ``N×C×H×W`` input.
 
     Parameters
     ----------
@@ -112,10 +115,13 @@ class SmallCNN(nn.Module):
             nn.MaxPool2d(2),
             nn.Conv2d(c1, c2, 3, padding=1),
             nn.ReLU(),
-            # Adaptive pooling makes the head independent of the image size.
-            nn.AdaptiveAvgPool2d(4),
+            nn.MaxPool2d(2, ceil_mode=True),  # ceil: a 1-pixel map stays 1 pixel
+            # Adaptive pooling makes the head independent of the image size; on 28×28
+            # input it is the identity. Pooling to 4×4 after one stage (before) cost
+            # 6 points on Fashion-MNIST (0.820 vs 0.880, docs/benchmarks.md).
+            nn.AdaptiveAvgPool2d(7),
         )
-        self.body = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 16, hidden_units), nn.ReLU())
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 49, hidden_units), nn.ReLU())
         self.head = nn.Linear(hidden_units, n_classes)
 
     def forward(self, X):

@@ -83,6 +83,15 @@ def test_prepare_net_rejects_non_skorch_estimators():
         prepare_net(LogisticRegression(), np.zeros((5, 4)), 3)
 
 
+@pytest.mark.parametrize("shape", [(4, 28, 28), (4, 8, 8), (4, 3, 32, 32), (4, 1, 2, 2)])
+def test_small_cnn_takes_any_image_size(shape):
+    net = SmallCNN(shape[1] if len(shape) == 4 else 1, 5)
+    assert net(torch.zeros(shape)).shape == (4, 5)
+    # On 28x28 input the two pooling stages already give 7x7: the adaptive pooling keeps it.
+    if shape[-1] == 28:
+        assert net.features[:-1](torch.zeros(shape).unsqueeze(1)).shape[-2:] == (7, 7)
+
+
 def test_last_linear_is_the_head_and_needs_one():
     assert last_linear(SmallCNN(1, 5)).out_features == 5
     with pytest.raises(ValueError, match="no nn.Linear"):
