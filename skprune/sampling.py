@@ -318,20 +318,17 @@ def _sims_schedule(
     return mean, cut, floor
 
 
-def _sims_density_defaults():
-    """The keyword defaults of :func:`sims_density` (one source for every SIMS path)."""
-    return {
-        name: parameter.default
-        for name, parameter in inspect.signature(sims_density).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-    }
-
-
+#: The keyword defaults of :func:`sims_density` (one source for every SIMS path).
+_SIMS_DENSITY_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(sims_density).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+}
 _CUT_KEYS = ("cut_start", "cut_end")
 
 
-def _with_default_cut(params, label_noise):
-    """SIMS parameters with an unset hard cut (absent or None) filled in.
+def _with_defaults(params, label_noise):
+    """``params`` over :func:`sims_density`'s defaults, an unset hard cut (absent or None) set.
 
     With a label-noise estimate the estimate is the whole cut (its unset ends
     are 0); without one, the unset ends take :func:`sims_density`'s
@@ -340,9 +337,9 @@ def _with_default_cut(params, label_noise):
     α ≤ 0.7 (docs/benchmarks.md).
     """
     params = {k: v for k, v in params.items() if not (k in _CUT_KEYS and v is None)}
-    if label_noise is None:
-        return params
-    return {**dict.fromkeys(_CUT_KEYS, 0.0), **params}
+    if label_noise is not None:
+        params = {**dict.fromkeys(_CUT_KEYS, 0.0), **params}
+    return {**_SIMS_DENSITY_DEFAULTS, **params}
 
 
 def _cut_by_noise(density, label_noise):
@@ -352,7 +349,7 @@ def _cut_by_noise(density, label_noise):
     only ``label_noise`` gets the same cut on every path (:func:`select`,
     :func:`select_sims`, incremental steps, the plotted density).
     """
-    density = {**_sims_density_defaults(), **_with_default_cut(density, label_noise)}
+    density = _with_defaults(density, label_noise)
     if label_noise is not None:
         for key in _CUT_KEYS:
             density[key] += label_noise
@@ -365,7 +362,7 @@ def _pin_sims_schedule(pruning_ratio, params):
     Incremental selection passes each step's own budget ratio to the rule;
     pinned parameters keep every step on the density of the overall ratio.
     """
-    density = {**_sims_density_defaults(), **_with_default_cut(params, params.get("label_noise"))}
+    density = _with_defaults(params, params.get("label_noise"))
     mean, cut, floor = _sims_schedule(
         pruning_ratio,
         *(density[k] for k in ("mean_start", "mean_end", "gamma", "cut_start", "cut_end")),
