@@ -16,6 +16,9 @@ either positional ``name:mean_start,mean_end,concentration[,gamma]`` or by keywo
 ``name:mean_start=0.6,cut_end=0.2,...`` (any :func:`skprune.sampling.sims_density`
 parameter); a variant runs on every score whose ``sims_<score>`` method is selected,
 and like those cuts the estimated label noise unless it sets ``label_noise=none``.
+``clusters=emb<K>`` (or ``pca<K>``) balances the draw over K k-means clusters per
+class of the scoring nets' unit embeddings (or of the inputs' first 50 principal
+components), see :func:`skprune.sampling.select_sims`.
 ``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
 (normalized to mean 1) and reports them as extra ``+w`` methods. ``--eval-schedule
 cosine`` anneals the target nets' learning rate to 0 (a much smaller seed-to-seed
@@ -137,6 +140,31 @@ def parse_density(text):
         return name, {k: _number_or_text(v) for k, v in (item.split("=") for item in items)}
     keys = ["mean_start", "mean_end", "concentration", "gamma"]
     return name, dict(zip(keys, [float(v) for v in items], strict=False))
+
+
+def cluster_labels(spec, X, y, sim, seed):
+    """Per-class k-means labels for a ``clusters=`` variant: ``emb<K>`` clusters the
+    scoring nets' unit embeddings (concatenated), ``pca<K>`` the inputs' first 50
+    principal components."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    kind, k = spec[:3], int(spec[3:])
+    if kind == "emb":
+        parts = [infer(net, X, embedding=True).embedding for net in sim.nets_]
+        features = np.hstack(
+            [e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12) for e in parts]
+        )
+    elif kind == "pca":
+        features = PCA(50, random_state=seed).fit_transform(X.reshape(len(X), -1))
+    else:
+        raise ValueError(f"clusters must be emb<K> or pca<K>, got {spec!r}")
+    labels = np.zeros(y.size, dtype=int)
+    for code in np.unique(y):
+        members = np.flatnonzero(y == code)
+        km = KMeans(min(k, members.size), n_init=3, random_state=seed)
+        labels[members] = km.fit_predict(features[members]) + code * k
+    return labels
 
 
 def cleanlab_auc(X, y, flipped, seed, epochs):
@@ -330,7 +358,13 @@ def main(argv=None):
             if "simr" in scores:
                 methods["ccs_simr"] = ("ccs", scores["simr"], {"hard_fraction": 0.1})
                 methods["sims_simr"] = ("sims", scores["simr"], auto)
+            cluster_cache = {}
             for name, density in args.density:
+                spec = density.get("clusters")
+                if isinstance(spec, str):
+                    if spec not in cluster_cache:
+                        cluster_cache[spec] = cluster_labels(spec, X_train, y_fit, sim, seed)
+                    density = {**density, "clusters": cluster_cache[spec]}
                 for score in ("sim", "simr", "el2n", "sep"):
                     if score not in scores:
                         continue

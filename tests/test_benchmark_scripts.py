@@ -73,6 +73,22 @@ def test_sims_dev_runs_with_the_annealed_target_net():
     assert "sims_sim" in out and "ratio=0.5" in out
 
 
+def test_noise_estimate_compares_the_estimates_with_the_true_rate():
+    out = _run("noise_estimate.py", "--n-train", "300", "--seeds", "1", "--noise", "0.0", "0.2")
+    assert "reported  calibrated  argmax" in out
+    assert re.search(r"noise 0\.20: [+-]\d\.\d{3} / [+-]\d\.\d{3} / [+-]\d\.\d{3}", out)
+
+
+def test_sims_dev_balances_the_draw_over_clusters():
+    out = _run(
+        "sims_dev.py",
+        *("--dataset", "digits", "--seeds", "1", "--noise", "0.0", "--epochs", "1"),
+        *("--ratios", "0.5", "--methods", "sims_sim"),
+        *("--density", "emb:clusters=emb3", "--density", "pca:clusters=pca3"),
+    )
+    assert "sims_sim[emb]" in out and "sims_sim[pca]" in out
+
+
 def test_sims_dev_runs_on_images_with_a_scoring_width():
     out = _run(
         "sims_dev.py",

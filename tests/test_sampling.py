@@ -594,6 +594,41 @@ def test_sims_strata_change_nothing_on_equally_spaced_scores():
     assert_array_equal(spread.indices, base.indices)
 
 
+def test_sims_clusters_keep_each_clusters_expected_count():
+    # 4 classes x 5 clusters: a random order lets a cluster's count stray from its expected
+    # count by 2 or more; the clustered order rounds it, and the probabilities do not change.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 2000)
+    scores = rng.random(y.size)
+    clusters = rng.integers(0, 5, y.size) + 10  # any integer labels
+    groups = y * 5 + clusters - 10
+    worst = {}
+    for name, extra in (("random order", {}), ("clustered", {"clusters": clusters})):
+        deviation = 0.0
+        for seed in range(30):
+            sel = select("sims", scores, y, 0.8, random_state=seed, **extra)
+            expected = np.bincount(groups, weights=sel.probabilities, minlength=20)
+            counts = np.bincount(groups[sel.indices], minlength=20)
+            deviation = max(deviation, np.abs(counts - expected).max())
+            if extra:
+                plain = select("sims", scores, y, 0.8, random_state=seed)
+                assert_allclose(sel.probabilities, plain.probabilities)
+                assert sel.indices.size == plain.indices.size == 400
+        worst[name] = deviation
+    assert worst["clustered"] < 1.0
+    assert worst["random order"] >= 2.0
+
+
+@pytest.mark.parametrize(
+    "clusters",
+    [np.zeros(9, dtype=int), np.zeros(10), np.zeros((10, 1), dtype=int)],
+    ids=["short", "float", "2d"],
+)
+def test_sims_rejects_bad_clusters(clusters):
+    with pytest.raises(ValueError, match=r"clusters must be integer labels of shape \(10,\)"):
+        select("sims", np.arange(10.0), np.zeros(10), 0.5, clusters=clusters)
+
+
 def test_sims_rejects_an_unknown_cut_scope():
     with pytest.raises(ValueError, match="cut_scope must be"):
         select("sims", np.arange(10.0), np.zeros(10), 0.5, cut_scope="everywhere")
@@ -673,6 +708,7 @@ def test_sims_cut_samples_fill_only_what_the_rest_cannot(class_balance, cut_scop
         {**CUT_SIMS, "cut_scope": "class"},
         {"floor_start": 0.3},
         {**CUT_SIMS, "strata": 10},
+        {"clusters": np.arange(SMALL_Y.size) % 3},
     ],
 )
 @pytest.mark.parametrize("class_balance", ["global", "hybrid", "proportional"])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from skprune import TrainingDynamicsScorer
+from skprune import SIMScorer, TrainingDynamicsScorer
 from skprune.metrics import el2n
 from skprune.nets import infer
 from skprune.scorers import DYNAMICS_METRICS
@@ -132,6 +132,25 @@ def test_user_net_is_not_mutated(small_data, tiny_net):
     TrainingDynamicsScorer(estimator=net, random_state=0).fit(X, y)
     assert not hasattr(net, "module_")
     assert net.train_split is not None  # skorch's default split stays on the user's net
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [
+        TrainingDynamicsScorer(),
+        SIMScorer(prototypes="mean"),
+        SIMScorer(prototypes="both"),
+        SIMScorer(prototypes="classifier"),
+    ],
+    ids=["dynamics", "sim-mean", "sim-both", "sim-classifier"],
+)
+def test_net_without_one_output_per_class_is_refused_before_training(
+    scorer, small_data, tiny_net, monkeypatch
+):
+    X, y = small_data  # 4 classes
+    monkeypatch.setattr(type(scorer), "_fit", lambda *args: pytest.fail("trained first"))
+    with pytest.raises(ValueError, match="has 6 outputs for the 4 classes of y; build the"):
+        clone(scorer).set_params(estimator=tiny_net(8, 6, max_epochs=1)).fit(X, y)
 
 
 def test_images_get_a_cnn():

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..nets import prepare_net, seeded
+from ..nets import iter_outputs, prepare_net, seeded
 
 __all__ = ["BaseScorer"]
 
@@ -105,6 +105,9 @@ class BaseScorer(TransformerMixin, BaseEstimator):
     _default_max_epochs = 10
     # Width multiplier of the default net (estimator=None), see make_default_net.
     _default_net_width = 1.0
+    # Whether the scores read the outputs as one per class (confident learning,
+    # class prototypes): a user's net with other outputs is refused before training.
+    _needs_output_per_class = False
 
     # --- validation ----------------------------------------------------------
 
@@ -237,6 +240,18 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))
         return net
 
+    def _check_output_width(self, X):
+        """Refuse a user's net whose outputs are not one per class, before any training."""
+        net = self._make_net(X).initialize()
+        logits, _ = next(iter_outputs(net, _take(X, [0])))
+        n_classes = self.classes_.size
+        if logits.shape[1] != n_classes:
+            raise ValueError(
+                f"{type(self).__name__} reads the net's outputs as one per class, but "
+                f"{type(net.module_).__name__} has {logits.shape[1]} outputs for the "
+                f"{n_classes} classes of y; build the estimator with {n_classes} outputs"
+            )
+
     def _parallel(self, function, tasks):
         """Run ``function(*task)`` for every task through joblib (``n_jobs``)."""
         return Parallel(n_jobs=self.n_jobs, verbose=max(0, int(self.verbose) - 1) * 10)(
@@ -265,6 +280,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         self
         """
         X, y = self._check_training_data(X, y)
+        if self._needs_output_per_class and self.estimator is not None:
+            self._check_output_width(X)
         self._fit(X, y)
         return self
 

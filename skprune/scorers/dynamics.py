@@ -198,6 +198,7 @@ class TrainingDynamicsScorer(BaseScorer):
         "record_dtype": [StrOptions({"float32", "float16"})],
     }
     _supports_dataset = True
+    _needs_output_per_class = True
 
     def __init__(
         self,

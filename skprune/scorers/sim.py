@@ -88,7 +88,7 @@ def _classifier_prototypes(net, n_classes, prototypes):
         raise ValueError(
             f"prototypes={prototypes!r} needs one output per class: the last nn.Linear of "
             f"{type(net.module_).__name__} has {weight.shape[0]} outputs for {n_classes} "
-            "classes; use prototypes='mean'"
+            "classes"
         )
     return weight
 
@@ -268,6 +268,7 @@ class SIMScorer(BaseScorer):
     }
     _default_max_epochs = 2
     _default_net_width = 0.5
+    _needs_output_per_class = True
     _supports_dataset = True
 
     def __init__(
