@@ -265,7 +265,7 @@ def sims_density(
         Tilt mean at α = 0 and α = 1, on the stretched quantile ``u / (1 - h)``.
     gamma : float, default=1.0
         Shape of all three schedules (1 = linear in α).
-    concentration : float, default=4.0
+    concentration : float, default=3.5
         κ of the Beta tilt; larger = narrower.
     cut_start, cut_end : float in [0, 1)
         Hardest fraction of the quantiles cut at α = 0 and α = 1.
