@@ -149,16 +149,18 @@ def cluster_labels(spec, X, y, sim, seed):
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
 
-    kind, k = spec[:3], int(spec[3:])
+    kind, k = spec[:3], spec[3:]
+    if kind not in ("emb", "pca") or not k.isdigit() or int(k) < 1:
+        raise ValueError(f"clusters must be emb<K> or pca<K> with K >= 1, got {spec!r}")
+    k = int(k)
     if kind == "emb":
         parts = [infer(net, X, embedding=True).embedding for net in sim.nets_]
         features = np.hstack(
             [e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12) for e in parts]
         )
-    elif kind == "pca":
-        features = PCA(50, random_state=seed).fit_transform(X.reshape(len(X), -1))
     else:
-        raise ValueError(f"clusters must be emb<K> or pca<K>, got {spec!r}")
+        flat = X.reshape(len(X), -1)
+        features = PCA(min(50, *flat.shape), random_state=seed).fit_transform(flat)
     labels = np.zeros(y.size, dtype=int)
     for code in np.unique(y):
         members = np.flatnonzero(y == code)
@@ -358,13 +360,7 @@ def main(argv=None):
             if "simr" in scores:
                 methods["ccs_simr"] = ("ccs", scores["simr"], {"hard_fraction": 0.1})
                 methods["sims_simr"] = ("sims", scores["simr"], auto)
-            cluster_cache = {}
             for name, density in args.density:
-                spec = density.get("clusters")
-                if isinstance(spec, str):
-                    if spec not in cluster_cache:
-                        cluster_cache[spec] = cluster_labels(spec, X_train, y_fit, sim, seed)
-                    density = {**density, "clusters": cluster_cache[spec]}
                 for score in ("sim", "simr", "el2n", "sep"):
                     if score not in scores:
                         continue
@@ -376,11 +372,17 @@ def main(argv=None):
                     for k, v in methods.items()
                     if k in args.methods or k.split("[")[0] in args.methods
                 }
+            cluster_cache = {}
             for ratio in args.ratios:
                 for name, (strategy, difficulty, params) in methods.items():
                     if params.get("label_noise") == "auto":
                         # The noise estimate of SIM's nets (confident learning on their outputs).
                         params = {**params, "label_noise": sim.label_noise_}
+                    spec = params.get("clusters")
+                    if isinstance(spec, str):  # clustered once per seed, when a variant runs
+                        if spec not in cluster_cache:
+                            cluster_cache[spec] = cluster_labels(spec, X_train, y_fit, sim, seed)
+                        params = {**params, "clusters": cluster_cache[spec]}
                     if name == "oracle":
                         clean = np.flatnonzero(~flipped)
                         n_keep = round((1 - ratio) * y_fit.size)

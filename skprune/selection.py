@@ -539,9 +539,12 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             )
             fitted = fit_scorer(step_scorer, X[coreset], y[coreset])
             scores = np.asarray(fitted.score_samples(X[remaining], y[remaining]), dtype=float)
+            step_params = params
+            if params.get("clusters") is not None:  # per-sample labels follow the samples
+                step_params = {**params, "clusters": np.asarray(params["clusters"])[remaining]}
             # Later steps only add: the floors were met at step 1, so none is imposed again.
             picked = self._select_exactly(
-                scores, y_codes[remaining], sizes[step - 1], rng, 0, params
+                scores, y_codes[remaining], sizes[step - 1], rng, 0, step_params
             )
             step_of[remaining[picked]] = step
             self._report_step(step, sizes, step_of)

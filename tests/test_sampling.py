@@ -719,7 +719,14 @@ def test_sims_variants_draw_with_their_inclusion_probabilities(params, class_bal
 
 @pytest.mark.parametrize(
     "params",
-    [LEGACY_SIMS, TILTCUT_SIMS, CUT_SIMS, {**CUT_SIMS, "cut_scope": "class"}, {"strata": 20}],
+    [
+        LEGACY_SIMS,
+        TILTCUT_SIMS,
+        CUT_SIMS,
+        {**CUT_SIMS, "cut_scope": "class"},
+        {"strata": 20},
+        {"clusters": np.arange(500) % 7},
+    ],
 )
 def test_sims_variants_are_deterministic_and_keep_class_floors(ten_classes, params):
     scores, y = ten_classes

@@ -5,11 +5,12 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 
-from skprune import SIMScorer, TrainingDynamicsScorer
+from skprune import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
 from skprune.metrics import el2n
-from skprune.nets import infer
+from skprune.nets import MLP, infer
 from skprune.scorers import DYNAMICS_METRICS
 
 LABEL_DEPENDENT = ["el2n", "grand", "forgetting", "aum"]
@@ -140,17 +141,42 @@ def test_user_net_is_not_mutated(small_data, tiny_net):
         TrainingDynamicsScorer(),
         SIMScorer(prototypes="mean"),
         SIMScorer(prototypes="both"),
-        SIMScorer(prototypes="classifier"),
+        UnseenScorer(),
+        DiffInScorer(),
     ],
-    ids=["dynamics", "sim-mean", "sim-both", "sim-classifier"],
+    ids=["dynamics", "sim-mean", "sim-both", "unseen", "diffin"],
 )
+@pytest.mark.parametrize("n_outputs", [3, 6])
 def test_net_without_one_output_per_class_is_refused_before_training(
-    scorer, small_data, tiny_net, monkeypatch
+    scorer, n_outputs, small_data, tiny_net, monkeypatch
 ):
     X, y = small_data  # 4 classes
     monkeypatch.setattr(type(scorer), "_fit", lambda *args: pytest.fail("trained first"))
-    with pytest.raises(ValueError, match="has 6 outputs for the 4 classes of y; build the"):
-        clone(scorer).set_params(estimator=tiny_net(8, 6, max_epochs=1)).fit(X, y)
+    message = rf"returns shape \(2, {n_outputs}\) for 2 samples and y has 4 classes; the module"
+    with pytest.raises(ValueError, match=message):
+        clone(scorer).set_params(estimator=tiny_net(8, n_outputs, max_epochs=1)).fit(X, y)
+
+
+def test_output_width_is_checked_on_a_dataset(small_data, tiny_net):
+    X, y = small_data
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(X))
+    net = tiny_net(8, 6, max_epochs=1)
+    with pytest.raises(ValueError, match="returns shape"):
+        TrainingDynamicsScorer(estimator=net).fit(dataset, y)
+    TrainingDynamicsScorer(estimator=tiny_net(8, 4, max_epochs=1)).fit(dataset, y)
+
+
+class _Squeezed(MLP):
+    """Returns ``logits.squeeze()``: a common habit, fine for batches of 2 or more."""
+
+    def forward(self, X):
+        return super().forward(X).squeeze()
+
+
+def test_a_net_that_squeezes_its_output_is_accepted(small_data, tiny_net):
+    X, y = small_data  # 200 samples in batches of 32: no batch of one
+    net = tiny_net(8, 4, max_epochs=1).set_params(module=_Squeezed)
+    assert TrainingDynamicsScorer(estimator=net).fit(X, y).scores_.shape == (200,)
 
 
 def test_images_get_a_cnn():

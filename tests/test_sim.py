@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import beta
 
 from skprune import CoresetSelector, SIMScorer
@@ -190,6 +191,36 @@ def test_both_prototypes_average_the_two_separabilities(tiny_net, known_difficul
         (fitted["mean"].transform(X[:50])[:, 0] + fitted["classifier"].transform(X[:50])[:, 0]) / 2,
         atol=1e-6,
     )
+
+
+class _SlicedHead(torch.nn.Module):
+    """One output per class, but the last nn.Linear has two more rows than classes."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.n_classes = n_classes
+        self.linear = torch.nn.Linear(n_features, n_classes + 2)
+
+    def forward(self, X):
+        return self.linear(X)[:, : self.n_classes]
+
+
+def test_classifier_prototypes_need_the_last_linear_as_output_layer(known_difficulty_data):
+    from skorch import NeuralNetClassifier
+
+    X, y, _ = known_difficulty_data
+    net = NeuralNetClassifier(
+        _SlicedHead,
+        module__n_features=2,
+        module__n_classes=3,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=1,
+        device="cpu",
+    )
+    for kind in ("classifier", "both"):
+        with pytest.raises(ValueError, match="has 5 outputs for 3 classes; use prototypes='mean'"):
+            SIMScorer(estimator=net, prototypes=kind).fit(X, y)
+    assert SIMScorer(estimator=net, prototypes="mean").fit(X, y).scores_.shape == y.shape
 
 
 def test_classifier_prototypes_need_cosine(tiny_net, known_difficulty_data):

@@ -209,6 +209,22 @@ def test_incremental_selection_keeps_the_budget(n_steps, ratio, strategy, small_
     assert selector.scores_.shape == (X.shape[0],)
 
 
+def test_incremental_sims_steps_take_the_clusters_of_their_samples(small_data):
+    # Per-sample labels in strategy_params must follow the samples left at each step.
+    X, y = small_data
+    clusters = np.arange(y.size) % 3
+    selector = CoresetSelector(
+        _tiny_scorer(),
+        pruning_ratio=0.7,
+        strategy="sims",
+        n_steps=3,
+        strategy_params={"clusters": clusters},
+        random_state=0,
+    ).fit(X, y)
+    assert selector.sample_indices_.size == coreset_size(y.size, 0.7)
+    np.testing.assert_array_equal(np.bincount(selector.sample_steps_)[1:], selector.step_sizes_)
+
+
 @pytest.mark.parametrize("params", [{}, {"mean_start": 0.8, "gamma": 2.0, "concentration": 6.0}])
 def test_every_sims_step_uses_the_density_of_the_overall_ratio(params):
     # A step passes its own budget's ratio to the rule; the pinned density must not move with it.

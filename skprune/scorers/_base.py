@@ -105,9 +105,6 @@ class BaseScorer(TransformerMixin, BaseEstimator):
     _default_max_epochs = 10
     # Width multiplier of the default net (estimator=None), see make_default_net.
     _default_net_width = 1.0
-    # Whether the scores read the outputs as one per class (confident learning,
-    # class prototypes): a user's net with other outputs is refused before training.
-    _needs_output_per_class = False
 
     # --- validation ----------------------------------------------------------
 
@@ -241,15 +238,21 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         return net
 
     def _check_output_width(self, X):
-        """Refuse a user's net whose outputs are not one per class, before any training."""
+        """Refuse a user's net whose outputs are not one per class, before any training.
+
+        Every score reads the outputs as class probabilities or logits (the
+        given label's, the largest other, the predicted class), so a net built
+        for other classes would score silently wrong or fail after training.
+        """
         net = self._make_net(X).initialize()
-        logits, _ = next(iter_outputs(net, _take(X, [0])))
+        # Two samples: a module that squeezes its output keeps the batch axis.
+        logits, _ = next(iter_outputs(net, _take(X, [0, 1])))
         n_classes = self.classes_.size
-        if logits.shape[1] != n_classes:
+        if logits.ndim != 2 or logits.shape[1] != n_classes:
             raise ValueError(
                 f"{type(self).__name__} reads the net's outputs as one per class, but "
-                f"{type(net.module_).__name__} has {logits.shape[1]} outputs for the "
-                f"{n_classes} classes of y; build the estimator with {n_classes} outputs"
+                f"{type(net.module_).__name__} returns shape {tuple(logits.shape)} for 2 samples "
+                f"and y has {n_classes} classes; the module must return (batch, {n_classes})"
             )
 
     def _parallel(self, function, tasks):
@@ -280,7 +283,7 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         self
         """
         X, y = self._check_training_data(X, y)
-        if self._needs_output_per_class and self.estimator is not None:
+        if self.estimator is not None:
             self._check_output_width(X)
         self._fit(X, y)
         return self

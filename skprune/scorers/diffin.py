@@ -98,7 +98,8 @@ class DiffInScorer(BaseScorer):
         given a clean ``validation_data`` but not with the noisy split
         (0.52); a slower net (``lr=0.005``) reaches 0.92 with either target.
         Digits does best with lr 0.1, so the default stays; see the Diff-In
-        method page.
+        method page. A user's net must return one output per class of ``y``
+        (checked before training).
     n_checkpoints : int, default=10
         Number m of evenly spaced checkpoints (midpoints of m equal intervals
         of training); training with fewer optimizer steps keeps one checkpoint

@@ -129,6 +129,8 @@ class TrainingDynamicsScorer(BaseScorer):
     estimator : skorch.NeuralNetClassifier or None, default=None
         The scoring network; cloned, trained with ``train_split=None``. None
         builds :func:`skprune.nets.make_default_net` for the shape of ``X``.
+        A user's net must return one output per class of ``y`` (checked
+        before training).
     n_models : int, default=1
         Independently seeded networks to average over.
     max_epochs : int or None, default=None
@@ -198,7 +200,6 @@ class TrainingDynamicsScorer(BaseScorer):
         "record_dtype": [StrOptions({"float32", "float16"})],
     }
     _supports_dataset = True
-    _needs_output_per_class = True
 
     def __init__(
         self,

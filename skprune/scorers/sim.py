@@ -88,7 +88,7 @@ def _classifier_prototypes(net, n_classes, prototypes):
         raise ValueError(
             f"prototypes={prototypes!r} needs one output per class: the last nn.Linear of "
             f"{type(net.module_).__name__} has {weight.shape[0]} outputs for {n_classes} "
-            "classes"
+            "classes; use prototypes='mean', or make the last nn.Linear the output layer"
         )
     return weight
 
@@ -163,7 +163,8 @@ class SIMScorer(BaseScorer):
         full-width ones and found flipped labels as well (ROC-AUC 0.979 vs
         0.978), at about a third of one 10-epoch training of the full-width
         default net instead of half. Pass ``make_default_net(X, n_classes)``
-        for full width.
+        for full width. A user's net must return one output per class of
+        ``y`` (checked before training).
     n_models : int, default=2
         Number of scoring networks K (at least 2: certainty compares models).
     max_epochs : int or None, default=None
@@ -268,7 +269,6 @@ class SIMScorer(BaseScorer):
     }
     _default_max_epochs = 2
     _default_net_width = 0.5
-    _needs_output_per_class = True
     _supports_dataset = True
 
     def __init__(

@@ -67,7 +67,8 @@ class UnseenScorer(BaseScorer):
     estimator : skorch.NeuralNetClassifier or None, default=None
         The scoring network; cloned once per subset and trained with
         ``train_split=None``. None builds :func:`skprune.nets.make_default_net`
-        for the shape of ``X``.
+        for the shape of ``X``. A user's net must return one output per
+        class of ``y`` (checked before training).
     max_epochs : int or None, default=None
         Training epochs of each model; None keeps the estimator's (10 for the
         default net).
