@@ -386,6 +386,15 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             )
         y_codes = encoder.transform(y)
 
+        clusters = (self.strategy_params or {}).get("clusters")
+        n_labels = np.shape(clusters)[0] if np.ndim(clusters) else 0
+        if clusters is not None and n_labels != y.shape[0]:
+            # Fail before any network is trained; in cross-validation the folds differ.
+            raise ValueError(
+                f"strategy_params['clusters'] has {n_labels} labels for {y.shape[0]} samples; "
+                "it needs one per sample of the data passed to fit, so it cannot be fixed in "
+                "advance for cross-validation folds"
+            )
         rng = check_random_state(self.random_state)
         named = self._named_scorers()
         if self.n_steps > 1:

@@ -225,6 +225,15 @@ def test_incremental_sims_steps_take_the_clusters_of_their_samples(small_data):
     np.testing.assert_array_equal(np.bincount(selector.sample_steps_)[1:], selector.step_sizes_)
 
 
+def test_clusters_of_another_length_are_refused_before_scoring(small_data, monkeypatch):
+    X, y = small_data
+    scorer = _tiny_scorer()
+    monkeypatch.setattr(type(scorer), "_fit", lambda *args: pytest.fail("scored first"))
+    selector = CoresetSelector(scorer, strategy="sims", strategy_params={"clusters": y[:150]})
+    with pytest.raises(ValueError, match="'clusters'] has 150 labels for 200 samples; it needs"):
+        selector.fit(X, y)
+
+
 @pytest.mark.parametrize("params", [{}, {"mean_start": 0.8, "gamma": 2.0, "concentration": 6.0}])
 def test_every_sims_step_uses_the_density_of_the_overall_ratio(params):
     # A step passes its own budget's ratio to the rule; the pinned density must not move with it.
