@@ -19,6 +19,8 @@ and like those cuts the estimated label noise unless it sets ``label_noise=none`
 ``clusters=emb<K>`` (or ``pca<K>``) balances the draw over K k-means clusters per
 class of the scoring nets' unit embeddings (or of the inputs' first 50 principal
 components), see :func:`skprune.sampling.select_sims`.
+``sims_simel2n`` samples by the average of SIM's and EL2N's quantiles (EL2N of the
+same scoring nets).
 ``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
 (normalized to mean 1) and reports them as extra ``+w`` methods. ``--eval-schedule
 cosine`` anneals the target nets' learning rate to 0 (a much smaller seed-to-seed
@@ -46,7 +48,7 @@ from skprune.benchmark import (
     write_csv,
 )
 from skprune.datasets import add_label_noise, load_digits, load_fashion_mnist
-from skprune.metrics import el2n
+from skprune.metrics import combine_difficulties, el2n
 from skprune.nets import MLP, infer, make_default_net, seeded
 from skprune.sampling import select
 
@@ -291,6 +293,9 @@ def main(argv=None):
             sim_time = time.perf_counter() - start
             proba = np.stack([infer(net, X_train).proba for net in sim.nets_])
             scores = {"sim": sim.scores_, "el2n": el2n(proba, y_fit)}
+            # SIM and EL2N of the same nets, quantiles averaged (what CoresetSelector does
+            # with two scorers).
+            scores["simel2n"] = combine_difficulties([scores["sim"], scores["el2n"]])
             # Raw separability (the margin d_N - d_P, or log d_N / d_P), averaged over
             # the nets: SIM's main signal before rank normalization, so it keeps its spread.
             separability = sim._separability_reference
@@ -322,7 +327,7 @@ def main(argv=None):
             )
             aucs.append(dict(noise=noise, seed=seed, sim_time=sim_time, full_time=full_time))
             if noise > 0:
-                for name in ("sim", "simr", "el2n", "forgetting"):
+                for name in ("sim", "simr", "el2n", "simel2n", "forgetting"):
                     if name in scores:
                         aucs[-1][f"auc_{name}"] = roc_auc_score(flipped, scores[name])
                 for j, comp in enumerate(sim.get_feature_names_out()):
@@ -356,12 +361,13 @@ def main(argv=None):
                 "sims_sim": ("sims", scores["sim"], auto),
                 "sims_el2n": ("sims", scores["el2n"], auto),
                 "sims_sep": ("sims", scores["sep"], auto),
+                "sims_simel2n": ("sims", scores["simel2n"], auto),
             }
             if "simr" in scores:
                 methods["ccs_simr"] = ("ccs", scores["simr"], {"hard_fraction": 0.1})
                 methods["sims_simr"] = ("sims", scores["simr"], auto)
             for name, density in args.density:
-                for score in ("sim", "simr", "el2n", "sep"):
+                for score in ("sim", "simr", "el2n", "sep", "simel2n"):
                     if score not in scores:
                         continue
                     methods[f"sims_{score}[{name}]"] = ("sims", scores[score], {**auto, **density})
