@@ -8,7 +8,7 @@ it prints the true flipped fraction beside three estimates from the same
 averaged softmax outputs:
 
 * ``reported``: ``label_noise_``, the uncalibrated confident-joint count of
-  :func:`skprune.metrics.confident_label_issues`;
+  :func:`skprune.metrics.confident_label_issues` (SIMScorer's ``label_issues_``);
 * ``calibrated``: 1 - trace of the confident joint after cleanlab's row
   calibration (rows rescaled to the given class counts);
 * ``argmax``: the fraction whose predicted class is not the given label;
@@ -27,7 +27,6 @@ import numpy as np
 
 from skprune import SIMScorer
 from skprune.datasets import add_label_noise, load_fashion_mnist
-from skprune.metrics import confident_label_issues
 from skprune.nets import infer, make_default_net
 
 
@@ -76,7 +75,7 @@ def main(argv=None):
                 y, flipped = add_label_noise(y_true, noise, random_state=seed)
             sim = SIMScorer(random_state=seed, **params).fit(X, y)
             proba = np.mean([infer(net, X).proba for net in sim.nets_], axis=0)
-            flagged = confident_label_issues(proba, y)
+            flagged = sim.label_issues_  # confident learning on this mean output
             row = (
                 sim.label_noise_,
                 calibrated_noise(proba, y),
