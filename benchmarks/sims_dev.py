@@ -20,7 +20,9 @@ and like those cuts the estimated label noise unless it sets ``label_noise=none`
 class of the scoring nets' unit embeddings (or of the inputs' first 50 principal
 components), see :func:`skprune.sampling.select_sims`.
 ``sims_simel2n`` samples by the average of SIM's and EL2N's quantiles (EL2N of the
-same scoring nets).
+same scoring nets). With label noise, ``oracle`` draws at random among the samples
+not flipped and ``oracle_sims`` runs SIMS on SIM among them (the ceilings of label
+cleaning, and of SIMS with a perfect detector).
 ``--weighted`` trains the SIMS coresets with their importance weights ``1 / (n π)``
 (normalized to mean 1) and reports them as extra ``+w`` methods. ``--eval-schedule
 cosine`` anneals the target nets' learning rate to 0 (a much smaller seed-to-seed
@@ -352,6 +354,9 @@ def main(argv=None):
                 "random": ("random", None, {}),
                 # The ceiling of label cleaning: random among the samples not flipped.
                 "oracle": ("random", None, {}),
+                # The ceiling of SIMS with perfect detection: SIMS on SIM among the samples not
+                # flipped, with the cut SIM's nets estimate on clean labels (about 0.06).
+                "oracle_sims": ("sims", scores["sim"], {"label_noise": 0.06}),
                 "el2n_hard": ("hard", scores["el2n"], {}),
                 "el2n_easy": ("easy", scores["el2n"], {}),
                 "forgetting_hard": ("hard", scores["forgetting"], {}),
@@ -389,14 +394,25 @@ def main(argv=None):
                         if spec not in cluster_cache:
                             cluster_cache[spec] = cluster_labels(spec, X_train, y_fit, sim, seed)
                         params = {**params, "clusters": cluster_cache[spec]}
-                    if name == "oracle":
+                    if name in ("oracle", "oracle_sims"):
                         clean = np.flatnonzero(~flipped)
                         n_keep = round((1 - ratio) * y_fit.size)
                         if not flipped.any() or n_keep > clean.size:
                             continue
-                        picked = np.sort(
-                            np.random.default_rng(seed).choice(clean, n_keep, replace=False)
-                        )
+                        if name == "oracle":
+                            picked = np.sort(
+                                np.random.default_rng(seed).choice(clean, n_keep, replace=False)
+                            )
+                        else:
+                            selection = select(
+                                strategy,
+                                difficulty[clean],
+                                y_fit[clean],
+                                1 - n_keep / clean.size,
+                                random_state=seed,
+                                **params,
+                            )
+                            picked = clean[selection.indices]
                     else:
                         selection = select(
                             strategy, difficulty, y_fit, ratio, random_state=seed, **params

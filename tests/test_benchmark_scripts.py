@@ -99,3 +99,17 @@ def test_sims_dev_runs_on_images_with_a_scoring_width():
     )
     assert "fashion images (CNN): 300 train / 100 validation" in out
     assert "sims_sim[flat]" in out and "ratio=0.5" in out
+
+
+def test_sims_dev_oracles_keep_the_same_budget_as_random(tmp_path):
+    out_csv = tmp_path / "rows.csv"
+    out = _run(
+        "sims_dev.py",
+        *("--dataset", "digits", "--seeds", "1", "--noise", "0.2", "--epochs", "1"),
+        *("--ratios", "0.5", "--methods", "random", "oracle", "oracle_sims"),
+        *("--out", str(out_csv)),
+    )
+    assert "oracle_sims" in out
+    rows = {line.split(",")[2]: line.split(",") for line in out_csv.read_text().splitlines()[1:]}
+    # Both oracles keep as many samples as random selection does.
+    assert rows["oracle"][4] == rows["oracle_sims"][4] == rows["random"][4]
