@@ -420,7 +420,8 @@ def main(argv=None):
                         picked = selection.indices
                     runs = [(name, None)]
                     if args.weighted and strategy == "sims":
-                        weights = 1.0 / selection.probabilities[picked]
+                        # The pool the selection drew from (oracle_sims: the clean samples).
+                        weights = 1.0 / selection.probabilities[selection.indices]
                         runs.append((f"{name}+w", weights / weights.mean()))
                     for run_name, weights in runs:
                         fit_args = (X_test, y_test, n_classes, args, seed)
