@@ -104,7 +104,9 @@ class FunctionalModel:
         module returns probabilities, skorch's classifier convention).
     layers : {"all", "last"}, default="all"
         Parameters that influence is taken over; ``"last"`` keeps only those of
-        the last :class:`torch.nn.Linear` (the rest stay fixed), for large models.
+        the last :class:`torch.nn.Linear` registered in ``module``
+        (:func:`~skprune.nets.last_linear`; the rest stay fixed), for large
+        models. Register the output layer last in ``__init__`` for this.
     device : str, default="cpu"
 
     Attributes

@@ -485,7 +485,8 @@ def empirical_quantile(reference, values):
     """Average-rank quantile of ``values`` within ``reference``, clipped to [0, 1].
 
     On the reference itself it equals :func:`rank_normalize`, so new samples are
-    placed on the training distribution's scale.
+    placed on the training distribution's scale. NaN values stay NaN; NaN in
+    ``reference`` is ignored.
 
     Examples
     --------
@@ -493,13 +494,16 @@ def empirical_quantile(reference, values):
     >>> empirical_quantile([1.0, 2.0, 3.0], [0.0, 2.0, 9.0])
     array([0. , 0.5, 1. ])
     """
-    reference = np.sort(np.asarray(reference, dtype=np.float64).ravel())
+    reference = np.asarray(reference, dtype=np.float64).ravel()
+    reference = np.sort(reference[~np.isnan(reference)])
     values = np.asarray(values, dtype=np.float64)
     if reference.size < 2:
-        return np.zeros(values.shape)
+        return np.where(np.isnan(values), np.nan, 0.0)
     # Network outputs are float32 and batch-size dependent in their last bits: a
     # value within that round-off of a reference value counts as equal to it.
     tolerance = 1e-5 * np.maximum(1.0, np.abs(values))
     below = np.searchsorted(reference, values - tolerance, side="left")
     upto = np.searchsorted(reference, values + tolerance, side="right")
-    return np.clip((below + upto - 1) / (2.0 * (reference.size - 1)), 0.0, 1.0)
+    quantile = np.clip((below + upto - 1) / (2.0 * (reference.size - 1)), 0.0, 1.0)
+    # A NaN has no rank: it stays NaN, so that callers' finiteness checks see it.
+    return np.where(np.isnan(values), np.nan, quantile)

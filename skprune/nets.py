@@ -31,6 +31,7 @@ __all__ = [
     "make_default_net",
     "prepare_net",
     "batch_loader",
+    "applied_last_linear",
     "last_linear",
     "iter_outputs",
     "infer",
@@ -344,7 +345,9 @@ def prepare_net(estimator, X, n_classes, *, max_epochs=None, device="auto", widt
 def last_linear(module):
     """Return the last :class:`torch.nn.Linear` registered in ``module``.
 
-    Its input is the embedding used by embedding-based scores.
+    This goes by the order ``__init__`` registers the layers in, which is
+    usually the order ``forward`` applies them; :func:`applied_last_linear`
+    runs the net to be sure.
 
     Examples
     --------
@@ -352,13 +355,69 @@ def last_linear(module):
     >>> last_linear(MLP(4, 3, hidden_units=(8,))).in_features
     8
     """
+    return _linears(module)[-1]
+
+
+def _linears(module):
     linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError(
             f"{type(module).__name__} has no nn.Linear layer; embedding capture needs one "
             "(the input of the last nn.Linear is the embedding)"
         )
-    return linears[-1]
+    return linears
+
+
+class _LastLinearInput:
+    """Forward hooks on every ``nn.Linear`` of a module that keep the input of
+    the one applied last in each forward pass, with that layer.
+
+    The registration order of ``__init__`` need not be the order ``forward``
+    applies the layers in, so the output layer is found by running the module.
+    """
+
+    def __init__(self, module):
+        self.layer = self.input = None
+        self._handles = [linear.register_forward_hook(self._keep) for linear in _linears(module)]
+
+    def _keep(self, layer, inputs, _output):
+        self.layer, self.input = layer, inputs[0]
+
+    def remove(self):
+        for handle in self._handles:
+            handle.remove()
+
+
+def applied_last_linear(net, X):
+    """Return the :class:`torch.nn.Linear` that a forward pass of ``net`` applies last.
+
+    It is the output layer even where ``forward`` applies the layers in another
+    order than ``__init__`` registers them (:func:`last_linear` goes by
+    registration). One batch of ``X`` is run through ``net.module_``.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An initialized net.
+    X : array-like or torch Dataset
+        Input in the format the net was trained on; only its first batch is used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprune.nets import applied_last_linear, make_default_net
+    >>> X = np.zeros((8, 4), dtype="float32")
+    >>> net = make_default_net(X, 3, device="cpu").initialize()
+    >>> applied_last_linear(net, X).out_features
+    3
+    """
+    hooks = _LastLinearInput(net.module_)
+    try:
+        with torch.no_grad():
+            next(iter(net.forward_iter(X, training=False, device="cpu")))
+    finally:
+        hooks.remove()
+    return hooks.layer
 
 
 @dataclass
@@ -399,7 +458,8 @@ def iter_outputs(net, X, *, embedding=False):
     X : array-like or torch Dataset
         Input in the format the net was trained on.
     embedding : bool, default=False
-        Also capture the input of the last :class:`torch.nn.Linear` (forward hook).
+        Also capture the input of the :class:`torch.nn.Linear` applied last
+        (forward hooks; see :func:`applied_last_linear`).
 
     Yields
     ------
@@ -417,23 +477,25 @@ def iter_outputs(net, X, *, embedding=False):
     >>> [tuple(logits.shape) for logits, _ in iter_outputs(net, X)]
     [(512, 2), (512, 2), (176, 2)]
     """
-    captured = []
-    handle = None
-    if embedding:
-        handle = last_linear(net.module_).register_forward_hook(
-            lambda _module, inputs, _output: captured.append(inputs[0].detach().flatten(1))
-        )
+    hooks = _LastLinearInput(net.module_) if embedding else None
     try:
         with torch.no_grad():
             for out in net.forward_iter(X, training=False, device="cpu"):
                 out = out[0] if isinstance(out, tuple) else out
                 logits = _outputs_to_logits(net, out.float())
-                emb = captured.pop().float().cpu() if embedding else None
-                captured.clear()
+                emb = None
+                if embedding:
+                    if hooks.input is None:
+                        raise ValueError(
+                            f"{type(net.module_).__name__}.forward applied no nn.Linear; "
+                            "embedding capture takes the input of the last one applied"
+                        )
+                    emb = hooks.input.detach().flatten(1).float().cpu()
+                    hooks.input = None
                 yield logits, emb
     finally:
-        if handle is not None:
-            handle.remove()
+        if hooks is not None:
+            hooks.remove()
 
 
 def infer(net, X, *, embedding=False):
@@ -446,7 +508,8 @@ def infer(net, X, *, embedding=False):
     X : array-like or torch Dataset
         Input in the format the net was trained on.
     embedding : bool, default=False
-        Also capture the input of the last :class:`torch.nn.Linear` (forward hook).
+        Also capture the input of the :class:`torch.nn.Linear` applied last
+        (forward hooks; see :func:`applied_last_linear`).
 
     Returns
     -------

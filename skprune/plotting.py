@@ -85,6 +85,14 @@ def plot_score_map(
         raise ValueError(
             f"y has {y.shape[0]} labels but the scores have {components.shape[0]} samples"
         )
+    if mislabeled is not None:
+        mislabeled = np.asarray(mislabeled)
+        if mislabeled.shape != y.shape or not np.isin(mislabeled, (0, 1)).all():
+            raise ValueError(
+                f"mislabeled must be a boolean mask with one entry per sample ({y.shape[0]}), "
+                f"got shape {mislabeled.shape}; from indices build it with "
+                "np.isin(np.arange(n_samples), indices)"
+            )
     rows = np.arange(y.shape[0])
     if rows.size > max_points:
         rows = np.sort(np.random.default_rng(random_state).choice(rows, max_points, replace=False))
@@ -97,7 +105,7 @@ def plot_score_map(
         mask = codes == code
         ax.scatter(xs[mask], ys[mask], s=6, alpha=0.6, color=cmap(code % cmap.N), label=str(label))
     if mislabeled is not None:
-        flagged = np.asarray(mislabeled, dtype=bool)[rows]
+        flagged = mislabeled.astype(bool)[rows]
         ax.scatter(xs[flagged], ys[flagged], s=14, marker="x", color="black", label="flagged")
     ax.set_xlabel(x)
     ax.set_ylabel(y_axis)

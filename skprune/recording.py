@@ -34,7 +34,7 @@ class OutputRecorder(Callback):
     epochs : iterable of int or None, default=None
         1-based epochs after which to record; None records every epoch.
     embedding : bool, default=False
-        Also record the input of the last :class:`torch.nn.Linear`.
+        Also record the input of the :class:`torch.nn.Linear` applied last.
     keep_params : bool, default=False
         Also keep a CPU copy of the module's ``state_dict`` at each recorded
         epoch, so that the trajectory can be replayed on new data.

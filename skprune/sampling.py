@@ -20,6 +20,7 @@ in the global part it sees all scores (class-independent quantiles).
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections import namedtuple
 from numbers import Integral, Real
@@ -104,21 +105,39 @@ def _checked_budget(class_sizes, pruning_ratio, min_per_class):
     floors = np.minimum(class_sizes, min_per_class)
     if floors.sum() > n_keep:
         largest = 1.0 - floors.sum() / n_samples
+        # Rounded down, so that the ratio suggested keeps the floors.
+        largest = np.floor(largest * 1e6) / 1e6
         raise ValueError(
             f"pruning_ratio={pruning_ratio} keeps {n_keep} of {n_samples} samples, fewer than "
             f"min_per_class={min_per_class} for each of the {len(class_sizes)} classes; use "
-            f"pruning_ratio <= {largest:.4g} or a lower min_per_class"
+            f"pruning_ratio <= {largest:g} or a lower min_per_class"
         )
     return n_keep
 
 
-def _largest_remainder(weights, total):
-    """Split ``total`` into integers proportional to ``weights``."""
+def _largest_remainder(weights, total, rng=None):
+    """Split ``total`` into integers proportional to ``weights``.
+
+    Equal remainders (classes of equal size) are ordered at random by a
+    generator seeded from ``rng``'s state, which leaves ``rng``'s stream as it
+    was; without ``rng`` they go in index order.
+    """
     exact = weights / weights.sum() * total
     counts = np.floor(exact).astype(int)
-    order = np.argsort(-(exact - counts), kind="stable")
+    remainders = np.round(exact - counts, 12)
+    tiebreak = np.zeros(counts.size)
+    if rng is not None and np.unique(remainders).size < remainders.size:
+        # In a fixed order the first classes would always get the extra samples.
+        tiebreak = _derived_generator(rng).random(counts.size)
+    order = np.lexsort((tiebreak, -remainders))
     counts[order[: total - counts.sum()]] += 1
     return counts
+
+
+def _derived_generator(rng):
+    """A generator seeded from ``rng``'s state, without drawing from ``rng``."""
+    digest = hashlib.sha256(repr(rng.bit_generator.state).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
 def _class_weights(scores, y_codes, class_sizes, class_difficulty):
@@ -134,10 +153,10 @@ def _class_weights(scores, y_codes, class_sizes, class_difficulty):
     return class_sizes * (1.0 + 2.0 * class_difficulty * (mean_quantile - 0.5))
 
 
-def _class_quotas(class_sizes, n_keep, share, min_per_class, weights=None):
+def _class_quotas(class_sizes, n_keep, share, min_per_class, weights=None, rng=None):
     weights = class_sizes if weights is None else weights
     floors = np.minimum(class_sizes, min_per_class)
-    quotas = np.maximum(_largest_remainder(weights, int(round(share * n_keep))), floors)
+    quotas = np.maximum(_largest_remainder(weights, int(round(share * n_keep)), rng), floors)
     quotas = np.minimum(quotas, class_sizes)
     # Floors can push the class part over the budget: take back from the largest surpluses.
     while quotas.sum() > n_keep:
@@ -185,6 +204,13 @@ def _equal_width_strata(values, n_strata, reference):
         return np.zeros(np.shape(values), dtype=int)
     position = (values - low) / (high - low)
     return np.clip((position * n_strata).astype(int), 0, n_strata - 1)
+
+
+def _check_ccs_parameters(hard_fraction=0.0, n_strata=50):
+    if not (isinstance(hard_fraction, Real) and 0.0 <= hard_fraction < 1.0):
+        raise ValueError(f"hard_fraction must be in [0, 1), got {hard_fraction!r}")
+    if not isinstance(n_strata, Integral) or n_strata < 1:
+        raise ValueError(f"n_strata must be a positive integer, got {n_strata!r}")
 
 
 def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strata=50):
@@ -292,6 +318,8 @@ def sims_density(
     mean, cut, floor = _sims_schedule(
         pruning_ratio, mean_start, mean_end, gamma, cut_start, cut_end, floor_start, floor_end
     )
+    if not (isinstance(concentration, Real) and concentration > 0 and np.isfinite(concentration)):
+        raise ValueError(f"concentration must be a positive number, got {concentration!r}")
     stretched = np.asarray(quantiles, dtype=np.float64) / (1.0 - cut)
     inside = (stretched < 1.0) | (cut == 0.0)  # a sample exactly at the cut is cut
     # Kept off the end points, where a Beta density with a or b below 1 is infinite.
@@ -305,6 +333,10 @@ def _sims_schedule(
     pruning_ratio, mean_start, mean_end, gamma, cut_start, cut_end, floor_start, floor_end
 ):
     """Mean, hard cut and floor of the SIMS density at ``pruning_ratio``."""
+    if not (isinstance(pruning_ratio, Real) and 0.0 <= pruning_ratio <= 1.0):
+        raise ValueError(f"pruning_ratio must be in [0, 1], got {pruning_ratio!r}")
+    if not (isinstance(gamma, Real) and gamma >= 0 and np.isfinite(gamma)):
+        raise ValueError(f"gamma must be a non-negative number, got {gamma!r}")
     position = float(pruning_ratio) ** gamma
     mean = mean_start + (mean_end - mean_start) * position
     cut = cut_start + (cut_end - cut_start) * position
@@ -534,6 +566,17 @@ _RULES = {
 STRATEGIES = (*_RULES, "sims")
 
 
+def _rule_parameters(strategy):
+    """Names of the rule parameters ``strategy`` takes through :func:`select`'s ``**params``."""
+    function = select_sims if strategy == "sims" else _RULES[strategy]
+    shared = {"class_balance", "min_per_class", "random_state"}
+    return tuple(
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.default is not inspect.Parameter.empty and name not in shared
+    )
+
+
 def _validate(scores, y, strategy):
     y = np.asarray(y)
     if y.ndim != 1:
@@ -545,6 +588,11 @@ def _validate(scores, y, strategy):
             raise ValueError(f"strategy {strategy!r} needs scores; only 'random' works without")
         scores = np.zeros(y.shape[0])
     scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 1:
+        raise ValueError(
+            f"scores must be 1-D (one difficulty per sample), got shape {scores.shape}; "
+            "pass a scorer's scores_, not its components"
+        )
     if scores.shape != y.shape:
         raise ValueError(
             f"scores and y must have the same length, got {scores.shape[0]} and {y.shape[0]}"
@@ -609,6 +657,15 @@ def select(
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
+    accepted = _rule_parameters(strategy)
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"strategy {strategy!r} has no parameter(s) {unknown}; "
+            + (f"it takes {list(accepted)}" if accepted else "it takes none")
+        )
+    if strategy == "ccs":
+        _check_ccs_parameters(**params)
     if class_difficulty and scores is None:
         raise ValueError("class_difficulty needs scores to rank classes by difficulty; got None")
     scores, y = _validate(scores, y, strategy)
@@ -622,7 +679,7 @@ def select(
         raise ValueError(f"class_difficulty must be in [0, 1], got {class_difficulty!r}")
     rng = _generator(random_state)
     weights = _class_weights(scores, y_codes, class_sizes, class_difficulty)
-    quotas = _class_quotas(class_sizes, n_keep, share, min_per_class, weights)
+    quotas = _class_quotas(class_sizes, n_keep, share, min_per_class, weights, rng)
     if strategy == "sims":
         return Selection(*_select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, params))
     rule = _RULES[strategy]
@@ -753,10 +810,6 @@ def select_ccs(
     >>> int((scores[sel.indices] == 1).sum())  # the rare stratum is fully covered
     10
     """
-    if not 0.0 <= hard_fraction < 1.0:
-        raise ValueError(f"hard_fraction must be in [0, 1), got {hard_fraction!r}")
-    if not isinstance(n_strata, Integral) or n_strata < 1:
-        raise ValueError(f"n_strata must be a positive integer, got {n_strata!r}")
     return select(
         "ccs",
         scores,

@@ -226,7 +226,11 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         mean 1 for random rules (π = inclusion probability); ones otherwise,
         and always ones when ``n_steps > 1``: each step draws from the samples
         the earlier steps left, with scores that depend on what they drew, so
-        a sample's overall inclusion probability is not defined.
+        a sample's overall inclusion probability is not defined. With
+        ``strategy="sims"`` they are heavy-tailed: the density is near 0 at
+        the easy end, so a rare easy sample can weigh hundreds of times the
+        mean. Training on them made no consistent difference on our benchmark
+        (docs/benchmarks.md); clip them (``np.minimum(w, c)``) if you use them.
     inclusion_probabilities_ : ndarray of shape (n_samples,) or None
         Inclusion probability of every sample for random rules with
         ``n_steps=1``; None otherwise.
@@ -400,6 +404,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         if self.n_steps > 1:
             # Fail before any network is trained.
             self._check_incremental(named, y_codes)
+        self._check_strategy(y_codes)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(named))
         fit_scorer = check_memory(self.memory).cache(_fit_scorer)
         self.scorers_ = []
@@ -484,6 +489,25 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 f"min_per_class={self.min_per_class} for each of the {class_sizes.size} "
                 "classes; use fewer steps, a lower pruning_ratio or a lower min_per_class"
             )
+
+    def _check_strategy(self, y_codes):
+        """Run the rule once on placeholder scores, so that a budget the classes cannot
+        fill or a wrong ``strategy_params`` fails before any network is trained."""
+        params = dict(self.strategy_params or {})
+        if self.strategy == "sims":
+            # The scorers' estimate is not known yet; its range is checked after scoring.
+            params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), [])
+        select(
+            self.strategy,
+            np.linspace(0.0, 1.0, y_codes.size),
+            y_codes,
+            self.pruning_ratio,
+            class_balance=self.class_balance,
+            min_per_class=self.min_per_class,
+            class_difficulty=self.class_difficulty,
+            random_state=0,
+            **params,
+        )
 
     def _strategy_params(self):
         """``strategy_params`` with SIMS's ``label_noise="auto"`` replaced by the scorers' estimate.

@@ -8,6 +8,7 @@ from skorch import NeuralNetClassifier
 from skprune.nets import (
     MLP,
     SmallCNN,
+    applied_last_linear,
     infer,
     last_linear,
     make_default_net,
@@ -96,6 +97,26 @@ def test_last_linear_is_the_head_and_needs_one():
     assert last_linear(SmallCNN(1, 5)).out_features == 5
     with pytest.raises(ValueError, match="no nn.Linear"):
         last_linear(torch.nn.Sequential(torch.nn.ReLU()))
+
+
+class _OutputDeclaredFirst(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.out = torch.nn.Linear(8, 3)
+        self.hidden = torch.nn.Linear(4, 8)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+
+
+def test_the_layer_applied_last_is_found_by_running_the_net():
+    X = np.zeros((5, 4), dtype=np.float32)
+    net = NeuralNetClassifier(
+        _OutputDeclaredFirst, criterion=torch.nn.CrossEntropyLoss, verbose=0
+    ).initialize()
+    assert last_linear(net.module_) is net.module_.hidden  # registration order
+    assert applied_last_linear(net, X) is net.module_.out
+    assert infer(net, X, embedding=True).embedding.shape == (5, 8)
 
 
 def test_infer_returns_logits_probabilities_and_the_head_input(small_data, tiny_net):

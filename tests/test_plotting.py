@@ -34,6 +34,11 @@ def test_score_map_subsamples_and_validates():
         plot_score_map(comps, y)
     with pytest.raises(ValueError, match="299 labels"):
         plot_score_map(comps, y[:-1], x="a", y_axis="b", feature_names=["a", "b"])
+    for mislabeled in (np.zeros(299, bool), np.array([3, 7])):
+        with pytest.raises(ValueError, match=r"mislabeled must be a boolean mask .*np\.isin"):
+            plot_score_map(
+                comps, y, x="a", y_axis="b", feature_names=["a", "b"], mislabeled=mislabeled
+            )
 
 
 def test_density_plot_draws_the_density_per_ratio():

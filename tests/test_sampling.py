@@ -132,7 +132,53 @@ def test_suggested_ratio_is_feasible(ten_classes):
     assert len(sel.indices) == 10
 
 
+def test_suggested_ratio_is_feasible_where_rounding_up_would_not_be():
+    # 1 - 7/20000 = 0.99965; printed to 4 digits it would read 0.9997, which keeps 6.
+    y = np.arange(20000) % 7
+    with pytest.raises(ValueError, match=r"pruning_ratio <= 0\.99965 ") as info:
+        select("random", None, y, 0.9999)
+    suggested = float(str(info.value).split("pruning_ratio <= ")[1].split()[0])
+    assert np.unique(y[select("random", None, y, suggested).indices]).size == 7
+
+
+@pytest.mark.parametrize("strategy", ["random", "sims"])
+def test_equal_classes_share_the_odd_sample_at_random(strategy):
+    # Two equal classes and an odd class part: in a fixed order the first class
+    # would always get the extra sample (5.5 vs 4.5 kept on average).
+    y = np.repeat(["a", "b"], 10)
+    kept_a = [
+        np.sum(y[select(strategy, np.full(20, 0.5), y, 0.5, random_state=seed).indices] == "a")
+        for seed in range(400)
+    ]
+    assert abs(np.mean(kept_a) - 5.0) < 0.15
+
+
+def test_tie_breaking_of_class_quotas_leaves_the_random_stream_as_it_was():
+    y = np.repeat([0, 1], 10)
+    first = select("random", None, y, 0.5, random_state=np.random.default_rng(3))
+    again = select("random", None, y, 0.5, random_state=np.random.default_rng(3))
+    assert_array_equal(first.indices, again.indices)
+
+
 # --- validation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strategy", "params", "match"),
+    [
+        ("sims", {"foo": 1}, r"strategy 'sims' has no parameter\(s\) \['foo'\]; it takes \['mean"),
+        ("hard", {"hard_fraction": 0.1}, r"strategy 'hard' has no parameter.*it takes none"),
+        ("ccs", {"n_strat": 5}, r"it takes \['hard_fraction', 'n_strata'\]"),
+    ],
+)
+def test_unknown_rule_parameters_are_named(strategy, params, match):
+    with pytest.raises(ValueError, match=match):
+        select(strategy, np.arange(20.0), np.arange(20) % 2, 0.5, **params)
+
+
+def test_two_dimensional_scores_are_named():
+    with pytest.raises(ValueError, match=r"scores must be 1-D .* got shape \(4, 1\)"):
+        select("hard", np.zeros((4, 1)), [0, 0, 1, 1], 0.5)
 
 
 def test_unknown_strategy_is_rejected():
@@ -549,11 +595,26 @@ def test_sims_density_floor_mixes_in_a_uniform_term():
         ({"cut_end": -0.1}, "hard cut must stay in"),
         ({"floor_end": 1.5}, "floor must stay in"),
         ({"mean_start": 1.0, "mean_end": 1.0}, "density mean must stay in"),
+        ({"concentration": 0}, "concentration must be a positive number, got 0"),
+        ({"concentration": np.nan}, "concentration must be a positive number"),
+        ({"gamma": -1.0}, "gamma must be a non-negative number, got -1.0"),
     ],
 )
 def test_sims_density_schedule_is_validated(params, message):
     with pytest.raises(ValueError, match=message):
         sims_density(np.array([0.5]), 0.99, **params)
+
+
+def test_an_invalid_concentration_fails_instead_of_sampling_uniformly():
+    # A NaN density used to turn SIMS, hard cut included, into uniform sampling.
+    with pytest.raises(ValueError, match="concentration"):
+        select("sims", np.arange(20.0), np.arange(20) % 2, 0.5, concentration=0, label_noise=0.3)
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.5])
+def test_sims_density_rejects_a_pruning_ratio_outside_0_1(ratio):
+    with pytest.raises(ValueError, match=rf"pruning_ratio must be in \[0, 1\], got {ratio}"):
+        sims_density(np.array([0.5]), ratio)
 
 
 @pytest.mark.parametrize("strata", [0, -3, 2.5, True, "50"])

@@ -1,12 +1,15 @@
 """TrainingDynamicsScorer: direction, reproducibility, input handling."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 from skprune import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
 from skprune.metrics import el2n
@@ -215,3 +218,26 @@ def test_not_a_skorch_net_is_rejected(small_data):
     X, y = small_data
     with pytest.raises(ValueError, match="estimator"):
         TrainingDynamicsScorer(estimator=LogisticRegression()).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def digits_subset():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16.0, y[:400]
+
+
+@pytest.mark.parametrize("scorer_class", [SIMScorer, TrainingDynamicsScorer])
+def test_unscaled_input_warns_that_the_nets_did_not_learn(scorer_class, digits_subset):
+    X, y = digits_subset
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        scorer_class(random_state=0).fit(X, y)  # scaled: learns, no warning
+    with pytest.warns(ConvergenceWarning, match=r"did not learn.*Scale the features"):
+        scorer_class(random_state=0).fit(X * 255.0, y)  # pixels in 0-255
+
+
+@pytest.mark.parametrize("scorer_class", [SIMScorer, TrainingDynamicsScorer])
+def test_diverged_nets_raise_instead_of_returning_flat_scores(scorer_class, digits_subset):
+    X, y = digits_subset
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"400 non-finite scores"):
+        scorer_class(random_state=0).fit(X * 1e9, y)

@@ -209,6 +209,33 @@ def test_bad_parameters_are_named(params, match, small_data):
         selector.fit(X, y)
 
 
+class FailingScorer(TrainingDynamicsScorer):
+    """Raises on fit: a test passing with it proves no scorer was trained."""
+
+    def _fit(self, X, y):
+        raise AssertionError("the scorer was trained before the settings were checked")
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        (
+            {"pruning_ratio": 0.999},
+            r"keeps 1 of 200 samples.*4 classes; use pruning_ratio <= 0\.98 ",
+        ),
+        ({"strategy_params": {"foo": 1}}, r"strategy 'sims' has no parameter\(s\) \['foo'\]"),
+        ({"strategy_params": {"label_noise": 1.5}}, "label_noise must be in"),
+        ({"strategy_params": {"concentration": -1}}, "concentration must be a positive"),
+        ({"strategy": "ccs", "strategy_params": {"hard_fraction": 2}}, "hard_fraction"),
+    ],
+)
+def test_bad_budget_and_strategy_params_fail_before_any_training(params, match, small_data):
+    X, y = small_data
+    selector = CoresetSelector(FailingScorer(), strategy="sims").set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        selector.fit_resample(X, y)
+
+
 @pytest.mark.parametrize(
     ("X", "y", "match"),
     [

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.stats import beta
+from skorch import NeuralNetClassifier
 
 from skprune import CoresetSelector, SIMScorer
 from skprune.metrics import (
@@ -106,6 +107,12 @@ def test_empirical_quantile_matches_rank_normalize_on_the_reference():
     np.testing.assert_allclose(empirical_quantile(ref, [-1.0, 10.0]), [0.0, 1.0])
 
 
+def test_empirical_quantile_keeps_nan_as_nan_and_ignores_nan_references():
+    quantile = empirical_quantile([1.0, np.nan, 2.0, 3.0], [np.nan, 2.0])
+    assert np.isnan(quantile[0])
+    np.testing.assert_allclose(quantile[1], 0.5)
+
+
 # --- SIMScorer --------------------------------------------------------------------
 
 
@@ -206,8 +213,6 @@ class _SlicedHead(torch.nn.Module):
 
 
 def test_classifier_prototypes_need_the_last_linear_as_output_layer(known_difficulty_data):
-    from skorch import NeuralNetClassifier
-
     X, y, _ = known_difficulty_data
     net = NeuralNetClassifier(
         _SlicedHead,
@@ -392,3 +397,28 @@ def test_sims_accepts_any_scorer_and_is_the_default(small_data):
     assert isinstance(CoresetSelector()._named_scorers()[0][1], SIMScorer)
     el2n_like = np.random.default_rng(0).random(y.size)
     assert select("sims", el2n_like, y, 0.5, random_state=0).indices.size == 100
+
+
+class _HeadDeclaredFirst(torch.nn.Module):
+    """Registers its output layer before the hidden one: forward order differs."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = torch.nn.Linear(16, 3)
+        self.hidden = torch.nn.Linear(2, 16)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+
+
+@pytest.mark.parametrize("prototypes", ["both", "mean"])
+def test_embeddings_are_the_input_of_the_layer_forward_applies_last(
+    prototypes, known_difficulty_data
+):
+    X, y, _ = known_difficulty_data
+    net = NeuralNetClassifier(
+        _HeadDeclaredFirst, criterion=torch.nn.CrossEntropyLoss, max_epochs=3, lr=0.1, verbose=0
+    )
+    scorer = SIMScorer(estimator=net, prototypes=prototypes, random_state=0).fit(X, y)
+    # 16 hidden units, not the 2 input features the last-registered layer sees
+    assert scorer.prototypes_[0].shape[-2:] == (3, 16)

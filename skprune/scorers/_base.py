@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -255,6 +256,49 @@ class BaseScorer(TransformerMixin, BaseEstimator):
                 f"and y has {n_classes} classes; the module must return (batch, {n_classes})"
             )
 
+    def _scoring_nets(self):
+        """The fitted skorch nets whose outputs the scores come from."""
+        nets = list(getattr(self, "nets_", ()))
+        if hasattr(self, "net_"):
+            nets.append(self.net_)
+        return nets
+
+    def _check_scoring_nets_learned(self, y):
+        # Unscaled inputs (pixels in 0-255, say) can make the default nets
+        # diverge to a constant output: every score is then noise, and a
+        # selection built on them is random selection in disguise.
+        counts = np.bincount(y)
+        frequencies = counts[counts > 0] / y.size
+        prior_loss = float(-(frequencies * np.log(frequencies)).sum())
+        final_losses = [
+            _final_train_loss(net)
+            for net in self._scoring_nets()
+            if isinstance(
+                getattr(net, "criterion_", None), torch.nn.CrossEntropyLoss | torch.nn.NLLLoss
+            )
+        ]
+        stuck = [loss for loss in final_losses if loss is not None and not loss < 0.99 * prior_loss]
+        if stuck:
+            warnings.warn(
+                f"{type(self).__name__}: {len(stuck)} of {len(final_losses)} scoring networks "
+                f"did not learn: final training loss {max(stuck):.4g}, no lower than "
+                f"{prior_loss:.4g}, the loss of predicting the class frequencies; the scores "
+                "carry no signal. Scale the features (e.g. StandardScaler, or image pixels / "
+                "255), or tune the nets' lr and max_epochs.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _check_scores_finite(self):
+        finite = np.isfinite(self.scores_)
+        if not finite.all():
+            raise ValueError(
+                f"{type(self).__name__} produced {int((~finite).sum())} non-finite scores out "
+                f"of {finite.size}: its networks' outputs are not finite (training diverged). "
+                "Scale the features (e.g. StandardScaler, or image pixels / 255) or lower the "
+                "learning rate (lr of the estimator)."
+            )
+
     def _parallel(self, function, tasks):
         """Run ``function(*task)`` for every task through joblib (``n_jobs``)."""
         return Parallel(n_jobs=self.n_jobs, verbose=max(0, int(self.verbose) - 1) * 10)(
@@ -286,6 +330,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         if self.estimator is not None:
             self._check_output_width(X)
         self._fit(X, y)
+        self._check_scoring_nets_learned(y)
+        self._check_scores_finite()
         return self
 
     def fit_transform(self, X, y=None):
@@ -375,6 +421,14 @@ class BaseScorer(TransformerMixin, BaseEstimator):
     def _difficulty(self, components):
         """Difficulty from components; the first component by default."""
         return components[:, 0].astype(np.float64)
+
+
+def _final_train_loss(net):
+    """The last epoch's training loss in a skorch net's history, or None."""
+    try:
+        return float(net.history[-1, "train_loss"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def _fit_seeded(net, X, y, seed):

@@ -133,7 +133,8 @@ class DiffInScorer(BaseScorer):
         Length of the finite-difference steps in parameter space (float32).
     layers : {"all", "last"}, default="all"
         Parameters the gradients are taken over; ``"last"`` restricts them to
-        the last :class:`torch.nn.Linear` for very large models.
+        the last :class:`torch.nn.Linear` registered in the module (its output
+        layer when ``__init__`` registers that last), for very large models.
     hessian_batch_size : int, default=512
         Size of the random training batch B behind ``G_B`` and ``H_B``.
     batch_size : int, default=256

@@ -9,7 +9,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import metrics
-from ..nets import iter_outputs, last_linear
+from ..nets import applied_last_linear, iter_outputs
 from ._base import BaseScorer, _fit_seeded
 
 __all__ = ["SIMScorer"]
@@ -81,14 +81,16 @@ def _embedding_terms(net, X, y, prototypes, distance, form, embeddings=None):
     return np.concatenate(separability, axis=1), np.concatenate(integrity)
 
 
-def _classifier_prototypes(net, n_classes, prototypes):
-    """Rows of the last linear layer's weight: the classifier's direction for each class."""
-    weight = last_linear(net.module_).weight.detach().to("cpu", torch.float64).numpy()
+def _classifier_prototypes(net, X, n_classes, prototypes):
+    """Rows of the output layer's weight: the classifier's direction for each class."""
+    layer = applied_last_linear(net, X)
+    weight = layer.weight.detach().to("cpu", torch.float64).numpy()
     if weight.shape[0] != n_classes:
         raise ValueError(
-            f"prototypes={prototypes!r} needs one output per class: the last nn.Linear of "
-            f"{type(net.module_).__name__} has {weight.shape[0]} outputs for {n_classes} "
-            "classes; use prototypes='mean', or make the last nn.Linear the output layer"
+            f"prototypes={prototypes!r} needs one output per class: the nn.Linear that "
+            f"{type(net.module_).__name__}.forward applies last has {weight.shape[0]} outputs "
+            f"for {n_classes} classes; use prototypes='mean', or end forward with the output "
+            "nn.Linear"
         )
     return weight
 
@@ -126,7 +128,7 @@ class SIMScorer(BaseScorer):
     """The SIM score of Grosz et al. (ICPR 2024): separability, integrity, model certainty.
 
     Trains ``n_models`` short-lived networks with different seeds and, from
-    the embedding (input of the last linear layer) and softmax output of each:
+    the embedding (input of the linear layer applied last) and softmax output of each:
 
     * **separability** from ``d_P``, the distance to the own-class prototype,
       and ``d_N``, the distance to the nearest other-class prototype
@@ -318,7 +320,7 @@ class SIMScorer(BaseScorer):
         for net in self.nets_:
             net_proba, prototypes, embeddings = _output_pass(net, X, labels, self.classes_.size)
             if self.prototypes != "mean":
-                classifier = _classifier_prototypes(net, self.classes_.size, self.prototypes)
+                classifier = _classifier_prototypes(net, X, self.classes_.size, self.prototypes)
                 prototypes = (
                     classifier
                     if self.prototypes == "classifier"
