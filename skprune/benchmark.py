@@ -386,15 +386,27 @@ def _check_run(ratios, seeds, epochs, label_noise):
     return [float(ratio) for ratio in ratios], [int(seed) for seed in seeds]
 
 
-def _check_multi_step(methods, ratios, y_codes):
-    """Reject ratios at which a multi-step method's first step cannot hold its class floors.
+def _check_selections(methods, ratios, y_codes):
+    """Reject a method and ratio whose selection cannot run: class floors it cannot hold
+    (for a multi-step method, in its first step) or rule parameters it does not take.
 
-    :class:`CoresetSelector` would raise the same, but only once the run reaches that
-    method and ratio; this fails before any training.
+    The selection would raise the same, but only once the run reaches that method
+    and ratio; this fails before any training.
     """
     class_sizes = np.bincount(y_codes)
+    placeholder_scores = np.linspace(0.0, 1.0, y_codes.size)
     for method in methods:
         if method.n_steps == 1:
+            params = dict(method.params)
+            if method.strategy == "sims":
+                params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), [])
+            for ratio in ratios:
+                try:
+                    select(method.strategy, placeholder_scores, y_codes, ratio, **params)
+                except ValueError as error:
+                    raise ValueError(
+                        f"method {method.name!r} cannot run at pruning ratio {ratio:g}: {error}"
+                    ) from None
             continue
         min_per_class = method.params.get("min_per_class", 1)
         needed = int(np.minimum(class_sizes, min_per_class).sum())
@@ -442,8 +454,9 @@ def check_run(y_train, y_test, methods, ratios, seeds, *, epochs=10, label_noise
     ------
     ValueError
         With a one-line message: an unknown method or scorer, a ratio outside
-        [0, 1), no seeds, test classes absent from training, or a multi-step
-        method whose first step cannot hold its class floors at some ratio.
+        [0, 1), no seeds, test classes absent from training, a ratio at which a
+        method cannot keep its class floors (for a multi-step method, in its
+        first step), or rule parameters a method's strategy does not take.
 
     Examples
     --------
@@ -460,7 +473,7 @@ def check_run(y_train, y_test, methods, ratios, seeds, *, epochs=10, label_noise
     methods = _resolve_methods(methods, scorers)
     ratios, seeds = _check_run(ratios, seeds, epochs, label_noise)
     _, y_codes, _ = _encode_labels(y_train, y_test)
-    _check_multi_step(methods, ratios, y_codes)
+    _check_selections(methods, ratios, y_codes)
     return methods, ratios, seeds
 
 

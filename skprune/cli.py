@@ -54,6 +54,7 @@ from .benchmark import (
     write_csv,
 )
 from .datasets import load_digits, load_fashion_mnist, load_mnist1d
+from .nets import resolve_device
 from .sampling import STRATEGIES
 from .scorers import (
     DYNAMICS_METRICS,
@@ -146,6 +147,11 @@ def load_dataset(name, *, n_train=None, n_test=None):
     default_train, default_test = _SIZES[name]
     n_train = default_train if n_train is None else n_train
     n_test = default_test if n_test is None else n_test
+    if name == "mnist1d" and (n_train + n_test) % 10:
+        raise InputError(
+            f"mnist1d makes samples in multiples of 10: --n-train + --n-test must be one, got "
+            f"{n_train} + {n_test} = {n_train + n_test}"
+        )
     try:
         if name == "fashion":
             return load_fashion_mnist(n_train=n_train, n_test=n_test, random_state=0)
@@ -371,6 +377,7 @@ def _select(args):
 
     if os.path.splitext(args.output)[1].lower() not in (".npz", ".csv"):
         raise InputError(f"{args.output}: unsupported output type; use .npz or .csv")
+    _check_output_file(args.output, "-o/--output")
     X, y = read_dataset(args.data, y_path=args.y, label_column=args.label_column)
     selector = CoresetSelector(
         _make_scorer(args.scorer, args.epochs),
@@ -619,9 +626,34 @@ def _plot_or_warn(command, draw):
         return []
 
 
+def _check_output_folder(folder, option):
+    """Create the output folder now, so that an unusable one fails before any training."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise InputError(f"{option} {folder}: exists and is not a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"{option} {folder}: cannot create the folder ({error.strerror})"
+        ) from None
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{option} {folder}: the folder is not writable")
+
+
+def _check_output_file(path, option):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path}: is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{option} {path}: the folder {folder} is not writable")
+
+
 def _run(args, data, methods, seeds, epochs):
     """:func:`run_benchmark` with the command line's settings, checked before any training."""
     try:
+        resolve_device(args.device)
         check_run(
             data.y_train,
             data.y_test,
@@ -759,6 +791,9 @@ def _bench(args, argv):
     seeds = list(range(args.seeds if args.seeds is not None else _BENCH_DEFAULTS["seeds"]))
     epochs = args.epochs if args.epochs is not None else _BENCH_DEFAULTS["epochs"]
     methods = list(dict.fromkeys(["random", *(args.methods or SUITES["bench"])]))
+    _check_output_folder(args.out, "--out")
+    if args.docs is not None:
+        _check_output_folder(args.docs, "--docs")
     data = load_dataset(args.dataset, n_train=args.n_train, n_test=args.n_test)
     setup = _setup_lines(args, data, methods, seeds, epochs)
     print("skprune bench\n\n" + "\n".join(setup) + "\n", flush=True)

@@ -134,6 +134,8 @@ class SmallCNN(nn.Module):
 def resolve_device(device="auto"):
     """Return a torch device name: ``"auto"`` means CUDA when available, else CPU.
 
+    A CUDA device asked for where torch sees none is a ValueError.
+
     Examples
     --------
     >>> from skprune.nets import resolve_device
@@ -142,6 +144,12 @@ def resolve_device(device="auto"):
     """
     if device is None or device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        # torch would fail later, deep in a fit, with "Torch not compiled with CUDA enabled".
+        raise ValueError(
+            f"device={device!r} but torch sees no CUDA device (torch.cuda.is_available() is "
+            "False); use device='cpu' or 'auto'"
+        )
     return device
 
 
@@ -282,6 +290,12 @@ def make_default_net(
             },
         )
     elif len(X_shape) in (3, 4):
+        if min(X_shape[-2:]) < 2:
+            raise ValueError(
+                f"the default CNN needs images of at least 2×2 pixels, got "
+                f"{X_shape[-2]}×{X_shape[-1]}; reshape X to (n_samples, n_features) for the "
+                "default MLP, or pass your own estimator"
+            )
         module = SmallCNN
         module_params = {"module__in_channels": 1 if len(X_shape) == 3 else X_shape[1]}
         if width != 1:
@@ -334,7 +348,7 @@ def prepare_net(estimator, X, n_classes, *, max_epochs=None, device="auto", widt
         net = clone(estimator)
         net.set_params(train_split=None)
         if device not in (None, "auto"):
-            net.set_params(device=device)
+            net.set_params(device=resolve_device(device))
         elif net.device == "auto":
             net.set_params(device=resolve_device("auto"))
     if max_epochs is not None:

@@ -386,7 +386,8 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         self.classes_ = encoder.classes_
         if self.classes_.size < 2:
             raise ValueError(
-                f"CoresetSelector needs at least 2 classes, got 1 class ({self.classes_[0]!r})"
+                "CoresetSelector needs at least 2 classes, got 1 class "
+                f"({self.classes_[0].tolist()!r})"
             )
         y_codes = encoder.transform(y)
 
@@ -405,6 +406,9 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             # Fail before any network is trained.
             self._check_incremental(named, y_codes)
         self._check_strategy(y_codes)
+        if self.scorer_weights is not None:
+            # The same check as combine_difficulties', before any network is trained.
+            combine_difficulties([np.zeros(1)] * len(named), weights=self.scorer_weights)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(named))
         fit_scorer = check_memory(self.memory).cache(_fit_scorer)
         self.scorers_ = []
@@ -412,6 +416,15 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             if self.verbose:
                 print(f"[CoresetSelector] scoring with {name} ({type(scorer).__name__})")
             self.scorers_.append((name, fit_scorer(self._configured(scorer, seed), X_checked, y)))
+        for name, fitted in self.scorers_:
+            scores = getattr(fitted, "scores_", None)
+            if scores is None or np.shape(scores) != (y.shape[0],):
+                raise TypeError(
+                    f"scorer {name!r} ({type(fitted).__name__}) must set scores_, one difficulty "
+                    f"per training sample, in fit; got "
+                    + ("none" if scores is None else f"shape {np.shape(scores)}")
+                    + ". Use a skprune scorer, or subclass skprune.scorers.BaseScorer."
+                )
         difficulties = [fitted.scores_ for _, fitted in self.scorers_]
         if len(difficulties) == 1 and self.scorer_weights is None:
             self.scores_ = np.asarray(difficulties[0], dtype=np.float64)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from skprune import __version__
 from skprune.benchmark import METHODS, SUITES
@@ -265,6 +266,51 @@ def test_bench_rejects_an_impossible_multi_step_ratio_before_training(capsys):
     assert "'hard/unseen-3step' cannot run at pruning ratio 0.97" in message
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            [
+                "bench",
+                "--dataset",
+                "fashion",
+                "--n-train",
+                "30",
+                "--n-test",
+                "10",
+                "--ratios",
+                "0.9",
+            ],
+            "'random' cannot run at pruning ratio 0.9: pruning_ratio=0.9 keeps 3 of 30 samples",
+        ),
+        (["demo", "--dataset", "mnist1d", "--n-test", "7"], "multiples of 10"),
+    ],
+)
+def test_runs_that_cannot_select_fail_in_one_line_before_training(argv, message, capsys):
+    if "fashion" in argv and not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        pytest.skip("needs the Debian package dataset-fashion-mnist")
+    assert main([*argv, "--methods", "random", "--no-progress", "--no-plot"]) == 2
+    captured = capsys.readouterr()
+    assert "| method" not in captured.out  # nothing was trained
+    assert len(captured.err.strip().splitlines()) == 1 and message in captured.err
+
+
+def test_bench_output_folder_is_checked_before_training(tmp_path, capsys):
+    taken = tmp_path / "a_file"
+    taken.write_text("")
+    argv = ["bench", "--methods", "random", "--no-progress", "--out", str(taken)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "skprune bench" not in captured.out  # nothing ran
+    assert f"--out {taken}: exists and is not a folder" in captured.err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_without_cuda_is_a_one_line_error(capsys):
+    assert main(["demo", "--quick", "--device", "cuda", "--methods", "random"]) == 2
+    assert "torch sees no CUDA device" in capsys.readouterr().err
+
+
 def test_bench_data_set_errors_are_one_line(capsys):
     assert main(["bench", "--n-train", "100", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
@@ -432,6 +478,8 @@ def test_select_bad_output_type_and_ratio(select_data, capsys):
     np.savez(tmp / "d.npz", X=X, y=y)
     assert main(_select_args(tmp / "d.npz", tmp / "core.json")) == 2
     assert "use .npz or .csv" in capsys.readouterr().err
+    assert main(_select_args(tmp / "d.npz", tmp / "missing" / "core.npz")) == 2
+    assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(_select_args(tmp / "d.npz", tmp / "core.npz", "--pruning-ratio", "1.5"))
     assert exit_info.value.code == 2

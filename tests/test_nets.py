@@ -70,6 +70,20 @@ def test_auto_device_is_cpu_without_cuda():
     assert resolve_device("cpu") == "cpu"
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_without_cuda_fails_before_any_training(tiny_net):
+    with pytest.raises(ValueError, match="torch sees no CUDA device"):
+        resolve_device("cuda:0")
+    with pytest.raises(ValueError, match="torch sees no CUDA device"):
+        prepare_net(tiny_net(4, 3), np.zeros((5, 4)), 3, device="cuda")
+
+
+@pytest.mark.parametrize("shape", [(5, 1, 10), (5, 3, 8, 1)])
+def test_default_cnn_names_images_too_small_for_it(shape):
+    with pytest.raises(ValueError, match=r"at least 2×2 pixels.*reshape X"):
+        make_default_net(np.zeros(shape), 3)
+
+
 def test_prepare_net_clones_and_disables_the_split(tiny_net):
     user = tiny_net(4, 3, max_epochs=7)
     net = prepare_net(user, np.zeros((5, 4)), 3, max_epochs=2)

@@ -241,3 +241,22 @@ def test_diverged_nets_raise_instead_of_returning_flat_scores(scorer_class, digi
     X, y = digits_subset
     with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"400 non-finite scores"):
         scorer_class(random_state=0).fit(X * 1e9, y)
+
+
+@pytest.mark.parametrize(
+    ("fit_shape", "new_shape"), [((40, 8, 8), (5, 8, 16)), ((40, 3, 8, 8), (5, 3, 16, 16))]
+)
+def test_new_images_of_another_shape_are_rejected(fit_shape, new_shape):
+    rng = np.random.default_rng(0)
+    X, y = rng.random(fit_shape, dtype=np.float32), np.repeat([0, 1], 20)
+    scorer = TrainingDynamicsScorer(max_epochs=1, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"samples of shape .* fitted on samples of shape"):
+        scorer.transform(rng.random(new_shape, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"fitted on samples of shape"):
+        scorer.score_samples(rng.random(new_shape, dtype=np.float32), y[:5])
+
+
+def test_diffin_validation_data_without_labels_fails_before_training(known_difficulty_data):
+    X, y, _ = known_difficulty_data
+    with pytest.raises(ValueError, match=r"validation_data needs its labels"):
+        DiffInScorer(validation_data=(X[:10], None), max_epochs=1).fit(X, y)

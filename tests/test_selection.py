@@ -236,6 +236,19 @@ def test_bad_budget_and_strategy_params_fail_before_any_training(params, match, 
         selector.fit_resample(X, y)
 
 
+def test_scorer_weights_of_the_wrong_length_fail_before_any_training(small_data):
+    X, y = small_data
+    selector = CoresetSelector([("a", FailingScorer()), ("b", FailingScorer())], scorer_weights=[1])
+    with pytest.raises(ValueError, match="weights must be 2 non-negative numbers"):
+        selector.fit_resample(X, y)
+
+
+def test_an_estimator_that_sets_no_scores_is_named(small_data):
+    X, y = small_data
+    with pytest.raises(TypeError, match=r"scorer 'LogisticRegression' .* must set scores_"):
+        CoresetSelector(LogisticRegression()).fit_resample(X, y)
+
+
 @pytest.mark.parametrize(
     ("X", "y", "match"),
     [

@@ -135,7 +135,7 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         if self.classes_.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes, got 1 class "
-                f"({self.classes_[0]!r}); scores compare samples across classes"
+                f"({self.classes_[0].tolist()!r}); scores compare samples across classes"
             )
         too_small = self.classes_[counts < self._min_class_size]
         if too_small.size:
@@ -146,6 +146,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             )
         if isinstance(X, _ScoringDataset):
             X = _ScoringDataset(X.source, y_codes)
+        # n_features_in_ covers axis 1 only; images need the whole sample shape.
+        self._sample_shape = tuple(X.shape[1:])
         return X, y_codes
 
     def _check_dataset_support(self, X):
@@ -195,6 +197,12 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         else:
             X = np.ascontiguousarray(
                 validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
+            )
+        fitted_shape = getattr(self, "_sample_shape", None)
+        if fitted_shape is not None and tuple(X.shape[1:]) != fitted_shape:
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
+                f"fitted on samples of shape {fitted_shape}"
             )
         if y is None:
             return X, None

@@ -283,6 +283,11 @@ class DiffInScorer(BaseScorer):
                 "validation_data must be a pair (X_val, y_val), got a tuple of "
                 f"{len(self.validation_data)} items"
             )
+        if self.validation_data[1] is None:
+            raise ValueError(
+                "validation_data needs its labels: influence on the validation loss is taken "
+                "against y_val; got (X_val, None)"
+            )
         X_val, y_val = self._check_new_data(*self.validation_data)
         return X_val, y_val
 
