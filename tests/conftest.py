@@ -83,3 +83,22 @@ def small_data():
         random_state=0,
     )
     return X.astype(np.float32), y
+
+
+class _HeadRegisteredFirst(torch.nn.Module):
+    """Registers its output layer before the hidden one, so registration order
+    and the order ``forward`` applies the layers in differ."""
+
+    def __init__(self, n_features=2, n_hidden=16, n_classes=3):
+        super().__init__()
+        self.out = torch.nn.Linear(n_hidden, n_classes)
+        self.hidden = torch.nn.Linear(n_features, n_hidden)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+
+
+@pytest.fixture(scope="session")
+def head_registered_first():
+    """A module class whose output nn.Linear is registered first but applied last."""
+    return _HeadRegisteredFirst

@@ -113,20 +113,14 @@ def test_last_linear_is_the_head_and_needs_one():
         last_linear(torch.nn.Sequential(torch.nn.ReLU()))
 
 
-class _OutputDeclaredFirst(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.out = torch.nn.Linear(8, 3)
-        self.hidden = torch.nn.Linear(4, 8)
-
-    def forward(self, x):
-        return self.out(torch.relu(self.hidden(x)))
-
-
-def test_the_layer_applied_last_is_found_by_running_the_net():
+def test_the_layer_applied_last_is_found_by_running_the_net(head_registered_first):
     X = np.zeros((5, 4), dtype=np.float32)
     net = NeuralNetClassifier(
-        _OutputDeclaredFirst, criterion=torch.nn.CrossEntropyLoss, verbose=0
+        head_registered_first,
+        module__n_features=4,
+        module__n_hidden=8,
+        criterion=torch.nn.CrossEntropyLoss,
+        verbose=0,
     ).initialize()
     assert last_linear(net.module_) is net.module_.hidden  # registration order
     assert applied_last_linear(net, X) is net.module_.out

@@ -399,25 +399,17 @@ def test_sims_accepts_any_scorer_and_is_the_default(small_data):
     assert select("sims", el2n_like, y, 0.5, random_state=0).indices.size == 100
 
 
-class _HeadDeclaredFirst(torch.nn.Module):
-    """Registers its output layer before the hidden one: forward order differs."""
-
-    def __init__(self):
-        super().__init__()
-        self.out = torch.nn.Linear(16, 3)
-        self.hidden = torch.nn.Linear(2, 16)
-
-    def forward(self, x):
-        return self.out(torch.relu(self.hidden(x)))
-
-
 @pytest.mark.parametrize("prototypes", ["both", "mean"])
 def test_embeddings_are_the_input_of_the_layer_forward_applies_last(
-    prototypes, known_difficulty_data
+    prototypes, known_difficulty_data, head_registered_first
 ):
     X, y, _ = known_difficulty_data
     net = NeuralNetClassifier(
-        _HeadDeclaredFirst, criterion=torch.nn.CrossEntropyLoss, max_epochs=3, lr=0.1, verbose=0
+        head_registered_first,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=3,
+        lr=0.1,
+        verbose=0,
     )
     scorer = SIMScorer(estimator=net, prototypes=prototypes, random_state=0).fit(X, y)
     # 16 hidden units, not the 2 input features the last-registered layer sees
