@@ -6,7 +6,7 @@ which rows it kept (``sample_indices_``), how many pruned samples each kept
 one stands for (``sample_weight_``, the importance weights of the random
 draw) and how hard every training sample is (``scores_``, higher = harder).
 
-The selector runs with its defaults: SIM scores from three short-lived
+The selector runs with its defaults: SIM scores from two short-lived
 networks and SIMS importance sampling. To show that the difficulty means
 something, 5% of the digits labels are flipped first: the mislabeled samples
 should score as hard, and few of them should make it into the coreset.

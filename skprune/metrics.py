@@ -140,7 +140,7 @@ def el2n(proba, y):
 
 
 def grand_last_layer(proba, y, embedding):
-    """GraNd restricted to the last linear layer (Paul et al. 2021).
+    """GraNd (Paul et al. 2021) restricted to the last linear layer: our cheap form.
 
     For logits ``z = W h + b`` and cross-entropy, the gradient with respect to
     ``(W, b)`` is ``(p - onehot(y)) ⊗ [h, 1]``, whose norm is

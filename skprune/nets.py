@@ -36,6 +36,7 @@ __all__ = [
     "iter_outputs",
     "infer",
     "seeded",
+    "global_rng_kept",
     "NetOutputs",
 ]
 
@@ -548,6 +549,32 @@ def infer(net, X, *, embedding=False):
 
 # torch's RNG is global to the process: seeded blocks of different threads must not overlap.
 _SEED_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def global_rng_kept():
+    """Restore torch's global RNG (and CUDA's) when the block ends.
+
+    Inference draws from the global RNG too (a DataLoader draws a base seed per
+    iteration, shuffled or not), so the scorers run their public methods inside
+    this block: a fit or a scoring pass leaves the caller's torch random stream
+    where it was.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprune.nets import global_rng_kept
+    >>> state = torch.random.get_rng_state()
+    >>> with global_rng_kept():
+    ...     _ = torch.rand(3)
+    >>> bool(torch.equal(state, torch.random.get_rng_state()))
+    True
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*fork_rng.*")
+        with torch.random.fork_rng(devices=devices):
+            yield
 
 
 @contextlib.contextmanager

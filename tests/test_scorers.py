@@ -260,3 +260,15 @@ def test_diffin_validation_data_without_labels_fails_before_training(known_diffi
     X, y, _ = known_difficulty_data
     with pytest.raises(ValueError, match=r"validation_data needs its labels"):
         DiffInScorer(validation_data=(X[:10], None), max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("scorer_class", [SIMScorer, TrainingDynamicsScorer, UnseenScorer])
+def test_scorers_leave_the_global_torch_rng_as_it_was(scorer_class, digits_subset):
+    # Training is seeded in a fork; inference (DataLoader seeds) must not leak either.
+    X, y = digits_subset
+    torch.manual_seed(5)
+    before = torch.random.get_rng_state()
+    scorer = scorer_class(max_epochs=1, random_state=0).fit(X, y)
+    scorer.score_samples(X[:20], y[:20])
+    scorer.transform(X[:20])
+    assert torch.equal(before, torch.random.get_rng_state())

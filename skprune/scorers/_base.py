@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..nets import iter_outputs, prepare_net, seeded
+from ..nets import global_rng_kept, iter_outputs, prepare_net, seeded
 
 __all__ = ["BaseScorer"]
 
@@ -289,7 +289,7 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         if stuck:
             warnings.warn(
                 f"{type(self).__name__}: {len(stuck)} of {len(final_losses)} scoring networks "
-                f"did not learn: final training loss {max(stuck):.4g}, no lower than "
+                f"did not learn: final training loss {max(stuck):.4g}, not 1% below "
                 f"{prior_loss:.4g}, the loss of predicting the class frequencies; the scores "
                 "carry no signal. Scale the features (e.g. StandardScaler, or image pixels / "
                 "255), or tune the nets' lr and max_epochs.",
@@ -335,9 +335,10 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         self
         """
         X, y = self._check_training_data(X, y)
-        if self.estimator is not None:
-            self._check_output_width(X)
-        self._fit(X, y)
+        with global_rng_kept():
+            if self.estimator is not None:
+                self._check_output_width(X)
+            self._fit(X, y)
         self._check_scoring_nets_learned(y)
         self._check_scores_finite()
         return self
@@ -369,7 +370,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         components : ndarray of shape (n_samples, n_components)
         """
         X, _ = self._check_new_data(X)
-        return self._components(X, None)
+        with global_rng_kept():
+            return self._components(X, None)
 
     def score_samples(self, X, y=None):
         """Difficulty of labelled (held-out) samples, higher = harder.
@@ -385,7 +387,8 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         difficulty : ndarray of shape (n_samples,)
         """
         X, y = self._check_new_data(X, y)
-        return self._difficulty(self._components(X, y))
+        with global_rng_kept():
+            return self._difficulty(self._components(X, y))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the score components returned by :meth:`transform`."""

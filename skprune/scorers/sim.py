@@ -138,7 +138,8 @@ class SIMScorer(BaseScorer):
       summary (``separability="ratio"``), or the margin ``d_N - d_P`` (the
       default, our variant, see below);
     * **integrity** — the embedding norm;
-    * **certainty** ``1 - JSD(p_1..p_K) / log K`` — agreement of the K models.
+    * **certainty** ``1 - JSD(p_1..p_K)`` — agreement of the K models (we
+      divide the JSD by ``log K`` so that certainty lies in [0, 1]).
 
     The paper states that these per-sample, multi-model terms are normalized
     and combined; the exact normalization and combination are not available
