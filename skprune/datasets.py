@@ -26,6 +26,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn import datasets as _sk_datasets
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 
 __all__ = [
     "Split",
@@ -195,6 +196,12 @@ def _stratified_subset(y, n_samples, random_state, name):
             f"{name} must be None or an integer from {n_classes} (one sample per class) to "
             f"{y.shape[0]} (all samples), got {n_samples!r}"
         )
+    n_left_out = y.shape[0] - int(n_samples)
+    if n_left_out < n_classes:
+        # Too few left out to stratify them (train_test_split would refuse): drop
+        # them at random, which moves the class proportions by at most that many.
+        dropped = check_random_state(random_state).choice(y.shape[0], n_left_out, replace=False)
+        return np.setdiff1d(np.arange(y.shape[0]), dropped)
     indices, _ = train_test_split(
         np.arange(y.shape[0]), train_size=int(n_samples), stratify=y, random_state=random_state
     )

@@ -53,6 +53,20 @@ INFLUENCE_VARIANTS = ("full", "second_order", "tracin")
 
 
 def _loss_kind(criterion):
+    if isinstance(criterion, nn.CrossEntropyLoss | nn.NLLLoss):
+        # The per-sample losses below are the plain ones; a weighted or smoothed
+        # criterion would make them another loss than the one the net trained on.
+        settings = {
+            "weight": criterion.weight is not None,
+            "label_smoothing": getattr(criterion, "label_smoothing", 0.0) != 0.0,
+            "ignore_index": criterion.ignore_index != -100,
+        }
+        unsupported = [name for name, changed in settings.items() if changed]
+        if unsupported:
+            raise ValueError(
+                f"influence uses the plain per-sample {type(criterion).__name__}; the "
+                f"criterion's {', '.join(unsupported)} setting(s) are not supported"
+            )
     if isinstance(criterion, nn.CrossEntropyLoss) or criterion is nn.CrossEntropyLoss:
         return "cross_entropy"
     if isinstance(criterion, nn.NLLLoss) or criterion is nn.NLLLoss:
@@ -143,7 +157,8 @@ class FunctionalModel:
         elif layers == "last":
             head = last_linear(module)
             prefix = next(name for name, sub in module.named_modules() if sub is head)
-            self.names = [n for n in parameter_names if n.startswith(prefix + ".")]
+            # A bare nn.Linear is its own head: its prefix is "" and all parameters are its.
+            self.names = [n for n in parameter_names if not prefix or n.startswith(prefix + ".")]
         else:
             raise ValueError(f"layers must be 'all' or 'last', got {layers!r}")
         self.fixed = {

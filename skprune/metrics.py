@@ -139,12 +139,13 @@ def el2n(proba, y):
     return _mean_over_models(np.linalg.norm(_error_vectors(proba, y), axis=-1))
 
 
-def grand_last_layer(proba, y, embedding):
+def grand_last_layer(proba, y, embedding, *, bias=True):
     """GraNd (Paul et al. 2021) restricted to the last linear layer: our cheap form.
 
     For logits ``z = W h + b`` and cross-entropy, the gradient with respect to
     ``(W, b)`` is ``(p - onehot(y)) ⊗ [h, 1]``, whose norm is
-    ``||p - onehot(y)|| · sqrt(||h||² + 1)`` — no backward pass needed.
+    ``||p - onehot(y)|| · sqrt(||h||² + 1)`` — no backward pass needed
+    (``||p - onehot(y)|| · ||h||`` for a layer without bias).
 
     Parameters
     ----------
@@ -152,6 +153,8 @@ def grand_last_layer(proba, y, embedding):
     y : array of shape (n_samples,)
     embedding : array of shape (n_samples, d) or (n_models, n_samples, d)
         Input of the last linear layer.
+    bias : bool, default=True
+        Whether the layer has a bias, whose gradient adds the ``+ 1``.
 
     Examples
     --------
@@ -166,7 +169,7 @@ def grand_last_layer(proba, y, embedding):
             f"embedding shape {embedding.shape} does not match proba shape {proba.shape}"
         )
     error_norm = np.linalg.norm(_error_vectors(proba, y), axis=-1)
-    input_norm = np.sqrt((embedding**2).sum(axis=-1) + 1.0)
+    input_norm = np.sqrt((embedding**2).sum(axis=-1) + (1.0 if bias else 0.0))
     return _mean_over_models(error_norm * input_norm)
 
 
@@ -414,6 +417,8 @@ def model_certainty(proba):
     The generalized Jensen–Shannon divergence with equal weights,
     ``H(mean_k p_k) - mean_k H(p_k)``, is at most ``log K``; dividing by it
     (our normalization) puts certainty in [0, 1]. Identical models give 1.
+    The divergence is also at most ``log C`` for C classes, so with more
+    models than classes certainty stays above ``1 - log C / log K``.
 
     Parameters
     ----------
@@ -481,11 +486,15 @@ def confident_label_issues(proba, y):
     return confident.any(axis=1) & (likeliest != y)
 
 
-def empirical_quantile(reference, values):
+def empirical_quantile(reference, values, *, tolerance=1e-5):
     """Average-rank quantile of ``values`` within ``reference``, clipped to [0, 1].
 
-    On the reference itself it equals :func:`rank_normalize`, so new samples are
-    placed on the training distribution's scale. NaN values stay NaN; NaN in
+    New samples are placed on the training distribution's scale. Values within
+    ``tolerance · max(1, |v|)`` of each other count as equal, because network
+    outputs are float32 and their last bits depend on the batch size: scoring
+    the training samples again gives their training quantiles. On the
+    reference itself it equals :func:`rank_normalize` where no two values are
+    that close (``tolerance=0`` ranks exactly). NaN values stay NaN; NaN in
     ``reference`` is ignored.
 
     Examples
@@ -501,7 +510,7 @@ def empirical_quantile(reference, values):
         return np.where(np.isnan(values), np.nan, 0.0)
     # Network outputs are float32 and batch-size dependent in their last bits: a
     # value within that round-off of a reference value counts as equal to it.
-    tolerance = 1e-5 * np.maximum(1.0, np.abs(values))
+    tolerance = tolerance * np.maximum(1.0, np.abs(values))
     below = np.searchsorted(reference, values - tolerance, side="left")
     upto = np.searchsorted(reference, values + tolerance, side="right")
     quantile = np.clip((below + upto - 1) / (2.0 * (reference.size - 1)), 0.0, 1.0)

@@ -11,11 +11,12 @@ estimates such as Diff-In and TracIn.
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from skorch.callbacks import Callback
 
-from .nets import infer
+from .nets import global_rng_kept, infer
 
 __all__ = ["OutputRecorder", "CheckpointRecorder"]
 
@@ -41,7 +42,8 @@ class OutputRecorder(Callback):
     X : array-like or None, default=None
         Data to record on instead of the training set (e.g. held-out samples).
     dtype : {"float32", "float16"}, default="float32"
-        Storage type of the records; float16 halves their memory.
+        Storage type of the records; float16 halves their memory, rounds to
+        about 3 significant digits and overflows beyond ±65504.
 
     Attributes
     ----------
@@ -78,18 +80,44 @@ class OutputRecorder(Callback):
     def initialize(self):
         if self.dtype not in ("float32", "float16"):
             raise ValueError(f"dtype must be 'float32' or 'float16', got {self.dtype!r}")
+        # A copy, so that a generator is read once and bad values fail before training.
+        self._epochs_to_record = None
+        if self.epochs is not None:
+            try:
+                epochs = list(self.epochs)
+            except TypeError:
+                raise ValueError(
+                    f"epochs must be an iterable of epoch numbers (1-based) or None, got "
+                    f"{self.epochs!r}"
+                ) from None
+            if not all(isinstance(e, Integral) and e >= 1 for e in epochs):
+                raise ValueError(f"epochs must hold positive integers (1-based), got {epochs}")
+            self._epochs_to_record = set(epochs)
         self.epochs_ = []
         self.logits_ = []
         self.embeddings_ = []
         self.params_ = []
         return self
 
+    def on_train_begin(self, net, **kwargs):
+        beyond = [e for e in self._epochs_to_record or () if e > net.max_epochs]
+        if beyond:
+            warnings.warn(
+                f"OutputRecorder: epochs {sorted(self._epochs_to_record)} go beyond "
+                f"max_epochs={net.max_epochs}; the later ones are not recorded",
+                UserWarning,
+                stacklevel=2,
+            )
+
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         epoch = len(net.history)
-        if self.epochs is not None and epoch not in set(self.epochs):
+        if self._epochs_to_record is not None and epoch not in self._epochs_to_record:
             return
         data = self.X if self.X is not None else dataset_train
-        out = infer(net, data, embedding=self.embedding)
+        # The pass draws DataLoader seeds from torch's global RNG; kept apart, it
+        # leaves the batch order of the training that goes on unchanged.
+        with global_rng_kept():
+            out = infer(net, data, embedding=self.embedding)
         self.epochs_.append(epoch)
         self.logits_.append(out.logits.astype(self.dtype))
         if self.embedding:
@@ -114,7 +142,9 @@ class CheckpointRecorder(Callback):
     *before* the step at the middle of each interval (the midpoint rule for a
     sum over all T steps), together with the global step number and the
     learning rate of the first parameter group at that step (so learning-rate
-    schedules are honoured).
+    schedules are honoured). The net needs ``train_split=None`` (``T`` counts
+    the steps over all the samples passed to ``fit``), and ``T`` comes from
+    ``max_epochs``: ``partial_fit`` is not supported.
 
     Parameters
     ----------
@@ -167,6 +197,12 @@ class CheckpointRecorder(Callback):
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if net.train_split is not None:
+            # T counts the steps over all of X; a split trains on fewer.
+            raise ValueError(
+                "CheckpointRecorder needs a net with train_split=None (it counts the training "
+                f"steps over all the samples passed to fit), got train_split={net.train_split!r}"
+            )
         n_samples = len(net.get_dataset(X, y))
         batch_size = net.get_params().get("iterator_train__batch_size", net.batch_size)
         if batch_size in (None, -1):

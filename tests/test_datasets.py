@@ -132,6 +132,14 @@ def test_load_fashion_mnist_stratified_subset(fake_fashion):
     assert not np.array_equal(data.X_train.reshape(40, -1), other.X_train)
 
 
+def test_load_fashion_mnist_subset_leaving_out_fewer_samples_than_classes(fake_fashion):
+    # 75 of 80 leaves out 5, too few to stratify over 10 classes.
+    data = load_fashion_mnist(n_train=75, path=fake_fashion)
+    assert data.X_train.shape == (75, 784) and (8 - np.bincount(data.y_train)).sum() == 5
+    again = load_fashion_mnist(n_train=75, path=fake_fashion)
+    np.testing.assert_array_equal(data.y_train, again.y_train)
+
+
 @pytest.mark.parametrize("n_train", [0, 9, 81, 2.5, True])
 def test_load_fashion_mnist_rejects_bad_subset_sizes(fake_fashion, n_train):
     with pytest.raises(ValueError, match="n_train must be None or an integer from 10"):

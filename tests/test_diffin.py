@@ -44,6 +44,13 @@ def test_too_many_checkpoints_is_named(small_data, tiny_net):
         net.fit(X, y)
 
 
+def test_a_validation_split_is_refused_because_it_changes_the_step_count(small_data, tiny_net):
+    X, y = small_data
+    net = tiny_net(8, 4, max_epochs=2, callbacks=[("ck", CheckpointRecorder(3))])
+    with pytest.raises(ValueError, match="needs a net with train_split=None"):
+        net.fit(X, y)
+
+
 def test_checkpoints_follow_a_learning_rate_schedule(small_data, tiny_net):
     from skorch.callbacks import LRScheduler
 

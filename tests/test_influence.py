@@ -140,6 +140,24 @@ def test_unsupported_criterion_and_layers_are_named(tiny_problem):
         FunctionalModel(module, layers="first")
 
 
+@pytest.mark.parametrize(
+    ("criterion", "setting"),
+    [
+        (nn.CrossEntropyLoss(label_smoothing=0.3), "label_smoothing"),
+        (nn.CrossEntropyLoss(weight=torch.ones(3)), "weight"),
+        (nn.NLLLoss(ignore_index=0), "ignore_index"),
+    ],
+)
+def test_criterion_settings_the_losses_would_ignore_are_refused(criterion, setting, tiny_problem):
+    with pytest.raises(ValueError, match=rf"criterion's {setting} setting"):
+        FunctionalModel(tiny_problem[0], criterion=criterion)
+
+
+def test_a_bare_linear_module_is_its_own_last_layer():
+    model = FunctionalModel(nn.Linear(3, 2), layers="last")
+    assert model.theta.numel() == 3 * 2 + 2
+
+
 def test_functional_model_leaves_the_module_untouched(tiny_problem):
     module, (X, y), (X_t, y_t), (X_h, y_h) = tiny_problem
     before = {k: v.clone() for k, v in module.state_dict().items()}

@@ -187,6 +187,11 @@ def test_grand_last_layer_equals_autograd_gradient_norm():
     assert_allclose(grand_last_layer(proba, y.numpy(), h.numpy()), expected, rtol=1e-10)
 
 
+def test_grand_last_layer_without_bias_drops_the_bias_gradient():
+    # ||p - onehot|| = sqrt(2), ||h|| = 5.
+    assert_allclose(grand_last_layer([[0.0, 1.0]], [0], [[3.0, 4.0]], bias=False), [5 * np.sqrt(2)])
+
+
 def test_grand_last_layer_averages_over_models():
     proba = np.array([[[0.0, 1.0]], [[1.0, 0.0]]])
     embedding = np.array([[[3.0, 4.0]], [[1.0, 1.0]]])

@@ -42,3 +42,25 @@ def test_bad_dtype_and_empty_records():
         OutputRecorder(dtype="int8").initialize()
     with pytest.raises(ValueError, match="no epoch was recorded"):
         OutputRecorder().initialize().stacked_logits()
+
+
+def test_epochs_may_be_a_generator_and_bad_epochs_fail_before_training(small_data):
+    X, y = small_data
+    recorder = OutputRecorder(epochs=(e for e in [1, 3]))
+    _fit(X, y, recorder)
+    assert recorder.epochs_ == [1, 3]
+    for bad in (2, [0], ["1"]):
+        with pytest.raises(ValueError, match="epochs must"):
+            OutputRecorder(epochs=bad).initialize()
+    with pytest.warns(UserWarning, match=r"go beyond max_epochs=3"):
+        _fit(X, y, OutputRecorder(epochs=[2, 5]))
+
+
+def test_recording_does_not_change_what_the_net_learns(small_data):
+    X, y = small_data
+    # batch_size below n: the batch order of later epochs comes from torch's RNG,
+    # which the recorder's inference passes must leave alone.
+    plain = _fit(X, y, OutputRecorder(epochs=[]))
+    recorded = _fit(X, y, OutputRecorder())
+    for name, value in plain.module_.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), recorded.module_.state_dict()[name].numpy())

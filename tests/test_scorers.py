@@ -10,6 +10,8 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from skorch import NeuralNetClassifier
+from torch import nn
 
 from skprune import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
 from skprune.metrics import el2n
@@ -272,3 +274,42 @@ def test_scorers_leave_the_global_torch_rng_as_it_was(scorer_class, digits_subse
     scorer.score_samples(X[:20], y[:20])
     scorer.transform(X[:20])
     assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_grand_scores_a_head_without_bias_exactly(known_difficulty_data):
+    X, y, _ = known_difficulty_data
+
+    class BiasFreeHead(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(2, 8)
+            self.head = nn.Linear(8, 3, bias=False)
+
+        def forward(self, x):
+            return self.head(torch.relu(self.hidden(x)))
+
+    net = NeuralNetClassifier(
+        BiasFreeHead, criterion=nn.CrossEntropyLoss, max_epochs=2, lr=0.1, verbose=0
+    )
+    scorer = TrainingDynamicsScorer("grand", estimator=net, random_state=0).fit(X, y)
+    fitted = scorer.nets_[0]
+    out = infer(fitted, X, embedding=True)
+    error = out.proba - np.eye(3)[y]
+    expected = np.linalg.norm(error, axis=1) * np.linalg.norm(out.embedding, axis=1)
+    np.testing.assert_allclose(scorer.scores_, expected, rtol=1e-4)
+
+
+def test_nets_that_cannot_go_back_from_worker_processes_are_named(known_difficulty_data):
+    X, y, _ = known_difficulty_data
+
+    class LocalModule(nn.Module):  # a local class cannot be pickled by name
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(2, 3)
+
+        def forward(self, x):
+            return self.linear(x)
+
+    net = NeuralNetClassifier(LocalModule, criterion=nn.CrossEntropyLoss, max_epochs=1, verbose=0)
+    with pytest.raises(TypeError, match=r"n_jobs=2\) could not send the fitted nets.*n_jobs=1"):
+        TrainingDynamicsScorer(estimator=net, n_models=2, n_jobs=2, random_state=0).fit(X, y)

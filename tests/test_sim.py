@@ -107,6 +107,12 @@ def test_empirical_quantile_matches_rank_normalize_on_the_reference():
     np.testing.assert_allclose(empirical_quantile(ref, [-1.0, 10.0]), [0.0, 1.0])
 
 
+def test_empirical_quantile_tolerance_merges_only_close_values():
+    tiny = np.array([1e-7, 2e-7, 3e-7])
+    np.testing.assert_allclose(empirical_quantile(tiny, tiny), [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(empirical_quantile(tiny, tiny, tolerance=0), rank_normalize(tiny))
+
+
 def test_empirical_quantile_keeps_nan_as_nan_and_ignores_nan_references():
     quantile = empirical_quantile([1.0, np.nan, 2.0, 3.0], [np.nan, 2.0])
     assert np.isnan(quantile[0])

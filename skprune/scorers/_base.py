@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from abc import abstractmethod
 from numbers import Integral
@@ -309,9 +310,21 @@ class BaseScorer(TransformerMixin, BaseEstimator):
 
     def _parallel(self, function, tasks):
         """Run ``function(*task)`` for every task through joblib (``n_jobs``)."""
-        return Parallel(n_jobs=self.n_jobs, verbose=max(0, int(self.verbose) - 1) * 10)(
-            delayed(function)(*task) for task in tasks
-        )
+        try:
+            return Parallel(n_jobs=self.n_jobs, verbose=max(0, int(self.verbose) - 1) * 10)(
+                delayed(function)(*task) for task in tasks
+            )
+        except (pickle.PicklingError, AttributeError) as error:
+            # Worker processes send the fitted nets back by pickle, by class name
+            # (Python 3.11 reports a local class as an AttributeError).
+            if "pickle" not in str(error).lower():
+                raise
+            raise TypeError(
+                f"{type(self).__name__}(n_jobs={self.n_jobs}) could not send the fitted nets "
+                f"between processes ({error}). Define the module class in an importable file, "
+                "not in a script's __main__ or a notebook; or use n_jobs=1, or "
+                "joblib.parallel_config(backend='threading')."
+            ) from error
 
     # --- public API ----------------------------------------------------------
 

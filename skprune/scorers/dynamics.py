@@ -9,7 +9,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import metrics
-from ..nets import infer, iter_outputs
+from ..nets import applied_last_linear, infer, iter_outputs
 from ..recording import OutputRecorder
 from ._base import BaseScorer, _fit_seeded
 
@@ -70,11 +70,12 @@ def chunked_trajectory_difficulty(metric, epoch_logits, y):
 
 def _streamed_grand(net, X, y):
     """Last-layer GraNd of one net over ``X``, computed batch by batch."""
+    bias = applied_last_linear(net, X).bias is not None
     values, start = [], 0
     for logits, embedding in iter_outputs(net, X, embedding=True):
         stop = start + logits.shape[0]
         proba = torch.softmax(logits, dim=1).numpy()
-        values.append(metrics.grand_last_layer(proba, y[start:stop], embedding.numpy()))
+        values.append(metrics.grand_last_layer(proba, y[start:stop], embedding.numpy(), bias=bias))
         start = stop
     return np.concatenate(values)
 
@@ -139,8 +140,8 @@ class TrainingDynamicsScorer(BaseScorer):
         Storage type of the per-epoch logits recorded for the trajectory
         metrics (``"forgetting"``, ``"aum"``); ``"float16"`` halves their
         memory (n_epochs × n_samples × n_classes values per model) at the cost
-        of rounding the logits to about 3 significant digits. Ignored by the
-        snapshot metrics.
+        of rounding the logits to about 3 significant digits; logits beyond
+        ±65504 overflow to infinity. Ignored by the snapshot metrics.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Device of the default net; a user's net keeps its own unless set here.
     n_jobs : int or None, default=None
