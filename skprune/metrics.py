@@ -57,6 +57,25 @@ def _as_proba(proba):
             "proba must have shape (n_samples, n_classes) or (n_models, n_samples, n_classes), "
             f"got {proba.shape}"
         )
+    if proba.shape[-1] < 2:
+        raise ValueError(f"proba needs at least 2 classes (columns), got shape {proba.shape}")
+    # NaN passes through (NaN in, NaN out), so that the scorers' finiteness check
+    # names the diverged nets. float32 softmax outputs sum to 1 within ~1e-6;
+    # logits or unnormalized scores do not.
+    if np.isnan(proba).all():
+        return proba
+    low, high = np.nanmin(proba), np.nanmax(proba)
+    if low < -1e-6 or high > 1.0 + 1e-6:
+        raise ValueError(
+            f"proba must hold probabilities in [0, 1], got values from {low:.4g} to "
+            f"{high:.4g}; pass softmax outputs, not logits"
+        )
+    deviation = np.abs(proba.sum(axis=-1) - 1.0)
+    if not np.isnan(deviation).all() and np.nanmax(deviation) > 1e-3:
+        raise ValueError(
+            f"proba rows must sum to 1, some sum to 1 ± {np.nanmax(deviation):.4g}; pass "
+            "softmax outputs"
+        )
     return proba
 
 

@@ -46,6 +46,25 @@ def three_kinds_logits():
 # --- softmax ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("proba", "message"),
+    [
+        ([[2.0, 2.0]], r"probabilities in \[0, 1\].*not logits"),
+        ([[-0.5, 1.5]], r"probabilities in \[0, 1\]"),
+        ([[0.3, 0.3]], "rows must sum to 1"),
+        ([[1.0], [1.0]], "at least 2 classes"),
+    ],
+)
+@pytest.mark.parametrize("metric", [entropy, margin, least_confidence])
+def test_probability_metrics_refuse_what_is_not_a_distribution(metric, proba, message):
+    with pytest.raises(ValueError, match=message):
+        metric(proba)
+
+
+def test_probability_metrics_pass_nan_through():
+    np.testing.assert_allclose(entropy([[np.nan, np.nan], [0.5, 0.5]]), [np.nan, np.log(2)])
+
+
 def test_softmax_hand_computed():
     assert_allclose(softmax([[0.0, np.log(3.0)]]), [[0.25, 0.75]])
 
