@@ -118,10 +118,15 @@ class FunctionalModel:
         module returns probabilities, skorch's classifier convention).
     layers : {"all", "last"}, default="all"
         Parameters that influence is taken over; ``"last"`` keeps only those of
-        the last :class:`torch.nn.Linear` registered in ``module``
-        (:func:`~skprune.nets.last_linear`; the rest stay fixed), for large
-        models. Register the output layer last in ``__init__`` for this.
+        the output layer (the rest stay fixed), for large models.
     device : str, default="cpu"
+    head : str or None, default=None
+        Qualified name in ``module`` of the output :class:`torch.nn.Linear`
+        for ``layers="last"`` (``""`` for a bare ``nn.Linear``); None takes the
+        last one registered (:func:`~skprune.nets.last_linear`). Callers that
+        can run the net pass the one ``forward`` applies last
+        (:func:`~skprune.nets.applied_last_linear`), as
+        :class:`~skprune.DiffInScorer` does.
 
     Attributes
     ----------
@@ -145,7 +150,14 @@ class FunctionalModel:
     """
 
     def __init__(
-        self, module, state_dict=None, criterion=nn.CrossEntropyLoss, *, layers="all", device="cpu"
+        self,
+        module,
+        state_dict=None,
+        criterion=nn.CrossEntropyLoss,
+        *,
+        layers="all",
+        device="cpu",
+        head=None,
     ):
         self.module = module.to(device).eval()
         self.device = device
@@ -155,8 +167,13 @@ class FunctionalModel:
         if layers == "all":
             self.names = parameter_names
         elif layers == "last":
-            head = last_linear(module)
-            prefix = next(name for name, sub in module.named_modules() if sub is head)
+            if head is None:
+                last = last_linear(module)
+                prefix = next(name for name, sub in module.named_modules() if sub is last)
+            elif isinstance(module.get_submodule(head), nn.Linear):
+                prefix = head
+            else:
+                raise ValueError(f"head={head!r} is not an nn.Linear of {type(module).__name__}")
             # A bare nn.Linear is its own head: its prefix is "" and all parameters are its.
             self.names = [n for n in parameter_names if not prefix or n.startswith(prefix + ".")]
         else:

@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 from sklearn.metrics import roc_auc_score
+from skorch import NeuralNetClassifier
 
 from skprune import CoresetSelector, DiffInScorer
 from skprune.datasets import add_label_noise
@@ -318,3 +319,17 @@ def test_own_estimator_keeps_its_partial_batches(small_data, tiny_net):
     scorer = _diffin(estimator=net, max_epochs=2).fit(X, y)
     assert not scorer.net_.get_params().get("iterator_train__drop_last", False)
     assert scorer.total_steps_ == 2 * 3  # 160 training samples in batches of 64: 64, 64, 32
+
+
+def test_last_layer_influence_takes_the_layer_forward_applies_last(
+    known_difficulty_data, head_registered_first
+):
+    X, y, _ = known_difficulty_data
+    net = NeuralNetClassifier(
+        head_registered_first, criterion=torch.nn.CrossEntropyLoss, max_epochs=2, verbose=0
+    )
+    scorer = DiffInScorer(
+        estimator=net, layers="last", n_checkpoints=2, max_epochs=2, random_state=0
+    ).fit(X, y)
+    model = scorer._checkpoint_model(scorer.checkpoints_[0])
+    assert model.names == ["out.weight", "out.bias"]  # not the hidden layer, registered last

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import influence
-from ..nets import infer
+from ..nets import applied_last_linear, infer
 from ..recording import CheckpointRecorder
 from ._base import BaseScorer, _fit_seeded, _take
 
@@ -133,8 +133,8 @@ class DiffInScorer(BaseScorer):
         Length of the finite-difference steps in parameter space (float32).
     layers : {"all", "last"}, default="all"
         Parameters the gradients are taken over; ``"last"`` restricts them to
-        the last :class:`torch.nn.Linear` registered in the module (its output
-        layer when ``__init__`` registers that last), for very large models.
+        the output layer, the :class:`torch.nn.Linear` that ``forward``
+        applies last, for very large models.
     hessian_batch_size : int, default=512
         Size of the random training batch B behind ``G_B`` and ``H_B``.
     batch_size : int, default=256
@@ -339,6 +339,12 @@ class DiffInScorer(BaseScorer):
             )
         self.net_ = _fit_seeded(net, _take(X, train), y[train], net_seed)
         recorder = dict(self.net_.callbacks_)["skprune_checkpoints"]
+        # The output layer is the nn.Linear forward applies last, whatever the
+        # order __init__ registers the layers in.
+        output_layer = applied_last_linear(self.net_, X)
+        self._head_name = next(
+            name for name, sub in self.net_.module_.named_modules() if sub is output_layer
+        )
 
         rng = check_random_state(batch_seed)
         self.hessian_indices_ = np.sort(
@@ -401,6 +407,8 @@ class DiffInScorer(BaseScorer):
             self.net_.criterion_,
             layers=self.layers,
             device=str(self.net_.device),
+            # Fits pickled before the attribute existed fall back to registration order.
+            head=getattr(self, "_head_name", None),
         )
 
     def _hessian_rows(self, X, y):
