@@ -124,7 +124,7 @@ class FunctionalModel:
         Qualified name in ``module`` of the output :class:`torch.nn.Linear`
         for ``layers="last"`` (``""`` for a bare ``nn.Linear``); None takes the
         last one registered (:func:`~skprune.nets.last_linear`). Callers that
-        can run the net pass the one ``forward`` applies last
+        can run the net pass the output layer found by running it
         (:func:`~skprune.nets.applied_last_linear`), as
         :class:`~skprune.DiffInScorer` does.
 

@@ -383,32 +383,60 @@ def _linears(module):
     return linears
 
 
-class _LastLinearInput:
-    """Forward hooks on every ``nn.Linear`` of a module that keep the input of
-    the one applied last in each forward pass, with that layer.
+class _OutputLayerInput:
+    """Forward hooks on every ``nn.Linear`` of a module that find, after a
+    forward pass, the output layer and its input.
 
-    The registration order of ``__init__`` need not be the order ``forward``
-    applies the layers in, so the output layer is found by running the module.
+    The output layer is the applied ``nn.Linear`` whose output the module
+    returns (the first item of a tuple), else the one applied last. The
+    registration order of ``__init__`` need not be the order ``forward``
+    applies the layers in, and an auxiliary head may run after the
+    classifier, so the layer is found by running the module.
     """
 
     def __init__(self, module):
-        self.layer = self.input = None
+        self._calls = []
         self._handles = [linear.register_forward_hook(self._keep) for linear in _linears(module)]
 
-    def _keep(self, layer, inputs, _output):
-        self.layer, self.input = layer, inputs[0]
+    def _keep(self, layer, inputs, output):
+        self._calls.append((layer, inputs[0], output))
+
+    def pick(self, module_output):
+        """``(layer, input)`` of the output layer in the last forward pass, or ``(None, None)``."""
+        calls, self._calls = self._calls, []
+        if isinstance(module_output, tuple | list):
+            module_output = module_output[0]
+        for layer, layer_input, layer_output in reversed(calls):
+            if layer_output is module_output or (
+                layer_output.shape == module_output.shape
+                and torch.equal(layer_output.to(module_output.device), module_output)
+            ):
+                return layer, layer_input
+        if calls:
+            layer, layer_input, _ = calls[-1]
+            return layer, layer_input
+        return None, None
 
     def remove(self):
         for handle in self._handles:
             handle.remove()
 
 
-def applied_last_linear(net, X):
-    """Return the :class:`torch.nn.Linear` that a forward pass of ``net`` applies last.
+def _no_linear_applied(net):
+    return ValueError(
+        f"{type(net.module_).__name__}.forward applied no nn.Linear module; the output layer "
+        "(and the embedding, its input) must be an nn.Linear called as a module"
+    )
 
-    It is the output layer even where ``forward`` applies the layers in another
-    order than ``__init__`` registers them (:func:`last_linear` goes by
-    registration). One batch of ``X`` is run through ``net.module_``.
+
+def applied_last_linear(net, X):
+    """Return the output :class:`torch.nn.Linear` of ``net``, found by running it.
+
+    It is the applied ``nn.Linear`` whose output the module returns (the first
+    item of a tuple), else the one ``forward`` applies last: the output layer
+    even where ``__init__`` registers the layers in another order
+    (:func:`last_linear` goes by registration) or an auxiliary head runs after
+    it. One batch of ``X`` is run through ``net.module_``.
 
     Parameters
     ----------
@@ -426,13 +454,16 @@ def applied_last_linear(net, X):
     >>> applied_last_linear(net, X).out_features
     3
     """
-    hooks = _LastLinearInput(net.module_)
+    hooks = _OutputLayerInput(net.module_)
     try:
         with torch.no_grad():
-            next(iter(net.forward_iter(X, training=False, device="cpu")))
+            out = next(iter(net.forward_iter(X, training=False, device="cpu")))
     finally:
         hooks.remove()
-    return hooks.layer
+    layer, _ = hooks.pick(out)
+    if layer is None:
+        raise _no_linear_applied(net)
+    return layer
 
 
 @dataclass
@@ -473,7 +504,7 @@ def iter_outputs(net, X, *, embedding=False):
     X : array-like or torch Dataset
         Input in the format the net was trained on.
     embedding : bool, default=False
-        Also capture the input of the :class:`torch.nn.Linear` applied last
+        Also capture the input of the output :class:`torch.nn.Linear`
         (forward hooks; see :func:`applied_last_linear`).
 
     Yields
@@ -492,7 +523,7 @@ def iter_outputs(net, X, *, embedding=False):
     >>> [tuple(logits.shape) for logits, _ in iter_outputs(net, X)]
     [(512, 2), (512, 2), (176, 2)]
     """
-    hooks = _LastLinearInput(net.module_) if embedding else None
+    hooks = _OutputLayerInput(net.module_) if embedding else None
     try:
         with torch.no_grad():
             for out in net.forward_iter(X, training=False, device="cpu"):
@@ -500,13 +531,10 @@ def iter_outputs(net, X, *, embedding=False):
                 logits = _outputs_to_logits(net, out.float())
                 emb = None
                 if embedding:
-                    if hooks.input is None:
-                        raise ValueError(
-                            f"{type(net.module_).__name__}.forward applied no nn.Linear; "
-                            "embedding capture takes the input of the last one applied"
-                        )
-                    emb = hooks.input.detach().flatten(1).float().cpu()
-                    hooks.input = None
+                    _, layer_input = hooks.pick(out)
+                    if layer_input is None:
+                        raise _no_linear_applied(net)
+                    emb = layer_input.detach().flatten(1).float().cpu()
                 yield logits, emb
     finally:
         if hooks is not None:
@@ -523,7 +551,7 @@ def infer(net, X, *, embedding=False):
     X : array-like or torch Dataset
         Input in the format the net was trained on.
     embedding : bool, default=False
-        Also capture the input of the :class:`torch.nn.Linear` applied last
+        Also capture the input of the output :class:`torch.nn.Linear`
         (forward hooks; see :func:`applied_last_linear`).
 
     Returns

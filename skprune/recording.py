@@ -11,7 +11,7 @@ estimates such as Diff-In and TracIn.
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Real
 
 import numpy as np
 from skorch.callbacks import Callback
@@ -35,7 +35,8 @@ class OutputRecorder(Callback):
     epochs : iterable of int or None, default=None
         1-based epochs after which to record; None records every epoch.
     embedding : bool, default=False
-        Also record the input of the :class:`torch.nn.Linear` applied last.
+        Also record the input of the output :class:`torch.nn.Linear`
+        (see :func:`~skprune.nets.applied_last_linear`).
     keep_params : bool, default=False
         Also keep a CPU copy of the module's ``state_dict`` at each recorded
         epoch, so that the trajectory can be replayed on new data.
@@ -90,9 +91,12 @@ class OutputRecorder(Callback):
                     f"epochs must be an iterable of epoch numbers (1-based) or None, got "
                     f"{self.epochs!r}"
                 ) from None
-            if not all(isinstance(e, Integral) and e >= 1 for e in epochs):
+            if not all(
+                isinstance(e, Real) and not isinstance(e, bool) and float(e).is_integer() and e >= 1
+                for e in epochs
+            ):
                 raise ValueError(f"epochs must hold positive integers (1-based), got {epochs}")
-            self._epochs_to_record = set(epochs)
+            self._epochs_to_record = {int(e) for e in epochs}
         self.epochs_ = []
         self.logits_ = []
         self.embeddings_ = []

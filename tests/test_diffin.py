@@ -333,3 +333,22 @@ def test_last_layer_influence_takes_the_layer_forward_applies_last(
     ).fit(X, y)
     model = scorer._checkpoint_model(scorer.checkpoints_[0])
     assert model.names == ["out.weight", "out.bias"]  # not the hidden layer, registered last
+
+
+def test_all_layer_influence_needs_no_linear_module(known_difficulty_data):
+    X, y, _ = known_difficulty_data
+
+    class FunctionalOutput(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.randn(3, 2) * 0.1)
+            self.bias = torch.nn.Parameter(torch.zeros(3))
+
+        def forward(self, x):
+            return torch.nn.functional.linear(x, self.weight, self.bias)
+
+    net = NeuralNetClassifier(
+        FunctionalOutput, criterion=torch.nn.CrossEntropyLoss, max_epochs=2, verbose=0
+    )
+    scorer = DiffInScorer(estimator=net, n_checkpoints=2, max_epochs=2, random_state=0).fit(X, y)
+    assert np.isfinite(scorer.scores_).all()

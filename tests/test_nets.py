@@ -127,6 +127,44 @@ def test_the_layer_applied_last_is_found_by_running_the_net(head_registered_firs
     assert infer(net, X, embedding=True).embedding.shape == (5, 8)
 
 
+class _AuxiliaryHeadAfterTheClassifier(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(4, 8)
+        self.proj = torch.nn.Linear(8, 6)  # e.g. a projection head for another loss
+        self.fc = torch.nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.hidden(x))
+        logits = self.fc(h)
+        return logits, self.proj(h)
+
+
+def test_the_output_layer_is_the_one_whose_result_forward_returns():
+    X = np.zeros((5, 4), dtype=np.float32)
+    net = NeuralNetClassifier(
+        _AuxiliaryHeadAfterTheClassifier, criterion=torch.nn.CrossEntropyLoss, verbose=0
+    ).initialize()
+    assert applied_last_linear(net, X) is net.module_.fc  # not proj, applied after it
+    assert infer(net, X, embedding=True).embedding.shape == (5, 8)
+
+
+class _FunctionalHead(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(3, 4))
+
+    def forward(self, x):
+        return torch.nn.functional.linear(x, self.weight)
+
+
+def test_a_net_without_an_applied_linear_module_is_named():
+    X = np.zeros((5, 4), dtype=np.float32)
+    net = NeuralNetClassifier(_FunctionalHead, criterion=torch.nn.CrossEntropyLoss, verbose=0)
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        applied_last_linear(net.initialize(), X)
+
+
 def test_infer_returns_logits_probabilities_and_the_head_input(small_data, tiny_net):
     X, y = small_data
     net = tiny_net(8, 4, max_epochs=1).set_params(train_split=None).fit(X, y)

@@ -49,7 +49,10 @@ def test_epochs_may_be_a_generator_and_bad_epochs_fail_before_training(small_dat
     recorder = OutputRecorder(epochs=(e for e in [1, 3]))
     _fit(X, y, recorder)
     assert recorder.epochs_ == [1, 3]
-    for bad in (2, [0], ["1"]):
+    floats = OutputRecorder(epochs=np.linspace(1, 3, 3))
+    _fit(X, y, floats)
+    assert floats.epochs_ == [1, 2, 3]
+    for bad in (2, [0], ["1"], [1.5], [True]):
         with pytest.raises(ValueError, match="epochs must"):
             OutputRecorder(epochs=bad).initialize()
     with pytest.warns(UserWarning, match=r"go beyond max_epochs=3"):

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import balanced_accuracy_score
 from skorch import NeuralNetClassifier
 from torch import nn
 
@@ -276,27 +277,31 @@ def test_scorers_leave_the_global_torch_rng_as_it_was(scorer_class, digits_subse
     assert torch.equal(before, torch.random.get_rng_state())
 
 
-def test_grand_scores_a_head_without_bias_exactly(known_difficulty_data):
-    X, y, _ = known_difficulty_data
+class _BiasFreeHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(2, 8)
+        self.head = nn.Linear(8, 3, bias=False)
 
-    class BiasFreeHead(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = nn.Linear(2, 8)
-            self.head = nn.Linear(8, 3, bias=False)
+    def forward(self, x):
+        return self.head(torch.relu(self.hidden(x)))
 
-        def forward(self, x):
-            return self.head(torch.relu(self.hidden(x)))
 
-    net = NeuralNetClassifier(
-        BiasFreeHead, criterion=nn.CrossEntropyLoss, max_epochs=2, lr=0.1, verbose=0
-    )
-    scorer = TrainingDynamicsScorer("grand", estimator=net, random_state=0).fit(X, y)
-    fitted = scorer.nets_[0]
-    out = infer(fitted, X, embedding=True)
+def _exact_bias_free_grand(net, X, y):
+    out = infer(net, X, embedding=True)
     error = out.proba - np.eye(3)[y]
-    expected = np.linalg.norm(error, axis=1) * np.linalg.norm(out.embedding, axis=1)
-    np.testing.assert_allclose(scorer.scores_, expected, rtol=1e-4)
+    return np.linalg.norm(error, axis=1) * np.linalg.norm(out.embedding, axis=1)
+
+
+@pytest.mark.parametrize("scorer_class", [TrainingDynamicsScorer, UnseenScorer])
+def test_grand_scores_a_head_without_bias_exactly(scorer_class, known_difficulty_data):
+    X, y, _ = known_difficulty_data
+    net = NeuralNetClassifier(
+        _BiasFreeHead, criterion=nn.CrossEntropyLoss, max_epochs=2, lr=0.1, verbose=0
+    )
+    scorer = scorer_class("grand", estimator=net, random_state=0).fit(X, y)
+    expected = np.mean([_exact_bias_free_grand(fitted, X, y) for fitted in scorer.nets_], axis=0)
+    np.testing.assert_allclose(scorer.score_samples(X, y), expected, rtol=1e-4)
 
 
 def test_nets_that_cannot_go_back_from_worker_processes_are_named(known_difficulty_data):
@@ -313,3 +318,46 @@ def test_nets_that_cannot_go_back_from_worker_processes_are_named(known_difficul
     net = NeuralNetClassifier(LocalModule, criterion=nn.CrossEntropyLoss, max_epochs=1, verbose=0)
     with pytest.raises(TypeError, match=r"n_jobs=2\) could not send the fitted nets.*n_jobs=1"):
         TrainingDynamicsScorer(estimator=net, n_models=2, n_jobs=2, random_state=0).fit(X, y)
+
+
+def test_an_error_inside_training_is_not_reported_as_a_pickling_failure(known_difficulty_data):
+    X, y, _ = known_difficulty_data
+
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(2, 3)
+
+        def forward(self, x):
+            return self.linear(x) * self.never_set  # an AttributeError of the user's own
+
+    net = NeuralNetClassifier(Broken, criterion=nn.CrossEntropyLoss, max_epochs=1, verbose=0)
+    with pytest.raises(AttributeError, match="never_set"):
+        TrainingDynamicsScorer(estimator=net, n_jobs=1, random_state=0).fit(X, y)
+
+
+def test_a_class_weighted_loss_that_learned_does_not_warn():
+    # Imbalanced data and a loss weighting the rare class 9×: the net learns
+    # (balanced accuracy well above 0.5) while its weighted loss stays above the
+    # unweighted entropy of the class frequencies, which it must not be compared with.
+    X, y = make_classification(
+        600, 8, n_informative=4, weights=[0.9, 0.1], class_sep=0.4, flip_y=0.05, random_state=0
+    )
+    net = NeuralNetClassifier(
+        MLP,
+        module__n_features=8,
+        module__n_classes=2,
+        module__hidden_units=(32,),
+        criterion=nn.CrossEntropyLoss,
+        criterion__weight=torch.tensor([1.0, 9.0]),
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=20,
+        batch_size=64,
+        verbose=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        scorer = TrainingDynamicsScorer(estimator=net, random_state=0).fit(X.astype("float32"), y)
+    fitted = scorer.nets_[0]
+    assert balanced_accuracy_score(y, fitted.predict(X.astype("float32"))) > 0.7

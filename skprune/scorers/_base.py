@@ -9,7 +9,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
@@ -282,9 +282,7 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         final_losses = [
             _final_train_loss(net)
             for net in self._scoring_nets()
-            if isinstance(
-                getattr(net, "criterion_", None), torch.nn.CrossEntropyLoss | torch.nn.NLLLoss
-            )
+            if _plain_classification_loss(getattr(net, "criterion_", None))
         ]
         stuck = [loss for loss in final_losses if loss is not None and not loss < 0.99 * prior_loss]
         if stuck:
@@ -317,7 +315,9 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         except (pickle.PicklingError, AttributeError) as error:
             # Worker processes send the fitted nets back by pickle, by class name
             # (Python 3.11 reports a local class as an AttributeError).
-            if "pickle" not in str(error).lower():
+            message = str(error)
+            by_pickle = "Can't pickle" in message or "Can't get attribute" in message
+            if effective_n_jobs(self.n_jobs) == 1 or not by_pickle:
                 raise
             raise TypeError(
                 f"{type(self).__name__}(n_jobs={self.n_jobs}) could not send the fitted nets "
@@ -445,6 +445,17 @@ class BaseScorer(TransformerMixin, BaseEstimator):
     def _difficulty(self, components):
         """Difficulty from components; the first component by default."""
         return components[:, 0].astype(np.float64)
+
+
+def _plain_classification_loss(criterion):
+    """Whether ``criterion``'s loss is on the scale of the class-frequency entropy:
+    a mean cross-entropy without class weights or label smoothing."""
+    return (
+        isinstance(criterion, torch.nn.CrossEntropyLoss | torch.nn.NLLLoss)
+        and criterion.weight is None
+        and getattr(criterion, "label_smoothing", 0.0) == 0.0
+        and criterion.reduction == "mean"
+    )
 
 
 def _final_train_loss(net):

@@ -133,8 +133,8 @@ class DiffInScorer(BaseScorer):
         Length of the finite-difference steps in parameter space (float32).
     layers : {"all", "last"}, default="all"
         Parameters the gradients are taken over; ``"last"`` restricts them to
-        the output layer, the :class:`torch.nn.Linear` that ``forward``
-        applies last, for very large models.
+        the output :class:`torch.nn.Linear` (found by running the net, see
+        :func:`~skprune.nets.applied_last_linear`), for very large models.
     hessian_batch_size : int, default=512
         Size of the random training batch B behind ``G_B`` and ``H_B``.
     batch_size : int, default=256
@@ -339,12 +339,14 @@ class DiffInScorer(BaseScorer):
             )
         self.net_ = _fit_seeded(net, _take(X, train), y[train], net_seed)
         recorder = dict(self.net_.callbacks_)["skprune_checkpoints"]
-        # The output layer is the nn.Linear forward applies last, whatever the
-        # order __init__ registers the layers in.
-        output_layer = applied_last_linear(self.net_, X)
-        self._head_name = next(
-            name for name, sub in self.net_.module_.named_modules() if sub is output_layer
-        )
+        self._head_name = None
+        if self.layers == "last":
+            # The output layer found by running the net, whatever the order
+            # __init__ registers the layers in.
+            output_layer = applied_last_linear(self.net_, X)
+            self._head_name = next(
+                name for name, sub in self.net_.module_.named_modules() if sub is output_layer
+            )
 
         rng = check_random_state(batch_seed)
         self.hessian_indices_ = np.sort(

@@ -21,16 +21,17 @@ _TRAJECTORY_METRICS = ("forgetting", "aum")
 DYNAMICS_METRICS = _SNAPSHOT_METRICS + _TRAJECTORY_METRICS
 
 
-def snapshot_difficulty(metric, proba, y, embedding=None):
+def snapshot_difficulty(metric, proba, y, embedding=None, *, bias=True):
     """Difficulty of a snapshot metric from stacked model outputs.
 
     ``proba`` has shape (n_models, n_samples, n_classes); ``y`` holds class
-    codes (labels are ignored by the label-free metrics).
+    codes (labels are ignored by the label-free metrics); ``bias`` tells GraNd
+    whether the output layer has one.
     """
     if metric == "el2n":
         return metrics.el2n(proba, y)
     if metric == "grand":
-        return metrics.grand_last_layer(proba, y, embedding)
+        return metrics.grand_last_layer(proba, y, embedding, bias=bias)
     return getattr(metrics, metric)(proba)
 
 

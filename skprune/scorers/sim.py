@@ -87,10 +87,10 @@ def _classifier_prototypes(net, X, n_classes, prototypes):
     weight = layer.weight.detach().to("cpu", torch.float64).numpy()
     if weight.shape[0] != n_classes:
         raise ValueError(
-            f"prototypes={prototypes!r} needs one output per class: the nn.Linear that "
-            f"{type(net.module_).__name__}.forward applies last has {weight.shape[0]} outputs "
-            f"for {n_classes} classes; use prototypes='mean', or end forward with the output "
-            "nn.Linear"
+            f"prototypes={prototypes!r} needs one output per class: the output nn.Linear of "
+            f"{type(net.module_).__name__} (the one whose output forward returns, else the last "
+            f"one applied) has {weight.shape[0]} outputs for {n_classes} classes; use "
+            "prototypes='mean', or return the output nn.Linear's result from forward"
         )
     return weight
 
@@ -128,7 +128,7 @@ class SIMScorer(BaseScorer):
     """The SIM score of Grosz et al. (ICPR 2024): separability, integrity, model certainty.
 
     Trains ``n_models`` short-lived networks with different seeds and, from
-    the embedding (input of the linear layer applied last) and softmax output of each:
+    the embedding (input of the output linear layer) and softmax output of each:
 
     * **separability** from ``d_P``, the distance to the own-class prototype,
       and ``d_N``, the distance to the nearest other-class prototype

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..nets import infer
+from ..nets import applied_last_linear, infer
 from ..recording import OutputRecorder
 from ._base import BaseScorer, _fit_seeded, _take
 from .dynamics import (
@@ -206,6 +206,10 @@ class UnseenScorer(BaseScorer):
         self.components_ = (total / (self.n_repeats * (n_subsets - 1))).reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()
 
+    def _head_has_bias(self, net, X):
+        # Only GraNd reads it: it runs one batch to find the output layer.
+        return self.metric != "grand" or applied_last_linear(net, X).bias is not None
+
     def _held_out_difficulty(self, net, X, y):
         """Difficulty of the samples ``net`` did not train on, from that net alone."""
         if self.metric in _TRAJECTORY_METRICS:
@@ -216,7 +220,9 @@ class UnseenScorer(BaseScorer):
             recorder.X = None
             return trajectory_difficulty(self.metric, logits, y)
         out = infer(net, X, embedding=self.metric == "grand")
-        return snapshot_difficulty(self.metric, out.proba, y, out.embedding)
+        return snapshot_difficulty(
+            self.metric, out.proba, y, out.embedding, bias=self._head_has_bias(net, X)
+        )
 
     # --- scoring new samples ---------------------------------------------------
 
@@ -239,7 +245,8 @@ class UnseenScorer(BaseScorer):
                 np.stack([out.embedding for out in outputs]) if self.metric == "grand" else None
             )
             # The metrics average per-model values over the leading axis.
-            difficulty = snapshot_difficulty(self.metric, proba, y, embedding)
+            bias = self._head_has_bias(self.nets_[0], X)
+            difficulty = snapshot_difficulty(self.metric, proba, y, embedding, bias=bias)
         return np.asarray(difficulty, dtype=np.float64).reshape(-1, 1)
 
     def _component_names(self):
