@@ -45,7 +45,7 @@ from .datasets import add_label_noise
 from .nets import make_default_net, seeded
 from .sampling import STRATEGIES, coreset_size, select
 from .scorers import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
-from .selection import CoresetSelector, _resolve_label_noise
+from .selection import CoresetSelector, _check_selection_runs, _resolve_label_noise
 
 __all__ = [
     "Method",
@@ -394,15 +394,11 @@ def _check_selections(methods, ratios, y_codes):
     and ratio; this fails before any training.
     """
     class_sizes = np.bincount(y_codes)
-    placeholder_scores = np.linspace(0.0, 1.0, y_codes.size)
     for method in methods:
         if method.n_steps == 1:
-            params = dict(method.params)
-            if method.strategy == "sims":
-                params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), [])
             for ratio in ratios:
                 try:
-                    select(method.strategy, placeholder_scores, y_codes, ratio, **params)
+                    _check_selection_runs(method.strategy, y_codes, ratio, method.params)
                 except ValueError as error:
                     raise ValueError(
                         f"method {method.name!r} cannot run at pruning ratio {ratio:g}: {error}"

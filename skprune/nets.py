@@ -600,6 +600,7 @@ def global_rng_kept():
     """
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with warnings.catch_warnings():
+        # Only fork_rng's own notice; warnings raised inside the block must reach the user.
         warnings.filterwarnings("ignore", message=".*fork_rng.*")
         with torch.random.fork_rng(devices=devices):
             yield
@@ -626,11 +627,6 @@ def seeded(seed):
     >>> bool(a == b)
     True
     """
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with _SEED_LOCK:
-        with warnings.catch_warnings():
-            # Only fork_rng's own notice; warnings raised while training must reach the user.
-            warnings.filterwarnings("ignore", message=".*fork_rng.*")
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(int(seed))
-                yield
+    with _SEED_LOCK, global_rng_kept():
+        torch.manual_seed(int(seed))
+        yield

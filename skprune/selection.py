@@ -107,6 +107,25 @@ def _resolve_label_noise(label_noise, scorers):
     return float(np.mean(estimates)) if estimates else None
 
 
+def _check_selection_runs(strategy, y_codes, pruning_ratio, params, **select_params):
+    """Run the rule once on placeholder scores, so that a budget the classes cannot
+    fill or wrong rule parameters fail before any network is trained."""
+    params = dict(params or {})
+    if strategy == "sims":
+        # The scorers' estimate is not known yet; its range is checked after scoring.
+        params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), [])
+    placeholder_scores = np.linspace(0.0, 1.0, y_codes.size)
+    select(
+        strategy,
+        placeholder_scores,
+        y_codes,
+        pruning_ratio,
+        random_state=0,
+        **select_params,
+        **params,
+    )
+
+
 def _sims_density_at(pruning_ratio, params):
     """SIMS parameters pinned at their values for the overall ``pruning_ratio``.
 
@@ -504,22 +523,14 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             )
 
     def _check_strategy(self, y_codes):
-        """Run the rule once on placeholder scores, so that a budget the classes cannot
-        fill or a wrong ``strategy_params`` fails before any network is trained."""
-        params = dict(self.strategy_params or {})
-        if self.strategy == "sims":
-            # The scorers' estimate is not known yet; its range is checked after scoring.
-            params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), [])
-        select(
+        _check_selection_runs(
             self.strategy,
-            np.linspace(0.0, 1.0, y_codes.size),
             y_codes,
             self.pruning_ratio,
+            self.strategy_params,
             class_balance=self.class_balance,
             min_per_class=self.min_per_class,
             class_difficulty=self.class_difficulty,
-            random_state=0,
-            **params,
         )
 
     def _strategy_params(self):
