@@ -51,7 +51,9 @@ indices : ndarray of int
     Kept sample indices, sorted.
 probabilities : ndarray of float of shape (n_samples,) or None
     Inclusion probability of every sample, for random rules; None for
-    deterministic ones.
+    deterministic ones. Conditional on the class quotas of this draw, which
+    are themselves drawn where classes tie for the odd samples of the class
+    part.
 """
 
 _CLASS_BALANCE = {"global": 0.0, "hybrid": 0.5, "proportional": 1.0}

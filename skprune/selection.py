@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d
 from .metrics import combine_difficulties
 from .sampling import STRATEGIES, _checked_budget, _pin_sims_schedule, coreset_size, select
 from .scorers import SIMScorer
+from .scorers._base import _is_dataset
 
 __all__ = ["CoresetSelector"]
 
@@ -141,9 +143,12 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     """Scale a step scorer's epochs so it takes as many SGD steps as on all ``n_full`` samples.
 
     A scorer refitted on a small coreset with its usual epochs would take a
-    fraction of the updates and score with an undertrained net. Scorers
-    without a ``max_epochs`` parameter, or whose epoch count cannot be read,
-    are left as they are.
+    fraction of the updates and score with an undertrained net. The steps
+    are counted in batches of the scorer's nets (each of which may train on
+    a part of the data, as UNSEEN's do), a partial batch counting as one, so
+    a coreset smaller than a batch gets one step per epoch. Scorers without
+    a ``max_epochs`` parameter, or whose epoch count cannot be read, are left
+    as they are.
     """
     params = scorer.get_params(deep=False)
     if "max_epochs" not in params:
@@ -158,7 +163,14 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
         )
     if epochs is None:
         return scorer
-    return scorer.set_params(max_epochs=int(np.ceil(epochs * n_full / n_fit)))
+    per_net = getattr(scorer, "_samples_per_net", lambda n_samples: n_samples)
+    batch_size = getattr(scorer, "_batch_size", lambda: None)()
+    if batch_size:
+        steps_full, steps_fit = (math.ceil(per_net(n) / batch_size) for n in (n_full, n_fit))
+    else:
+        steps_full, steps_fit = n_full, n_fit
+    # Integer ceiling: a float ratio could round 45.0 up to 46.
+    return scorer.set_params(max_epochs=-(-int(epochs) * steps_full // steps_fit))
 
 
 class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
@@ -177,7 +189,10 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     scorer : scorer, list of (str, scorer) or None, default=None
         An unfitted scorer (e.g. :class:`~skprune.TrainingDynamicsScorer`), or
         several as ``(name, scorer)`` pairs whose difficulties are combined by
-        rank mean (see ``scorer_weights``). None means :class:`~skprune.SIMScorer`
+        rank mean (see ``scorer_weights``); as with a
+        :class:`~sklearn.pipeline.Pipeline`'s steps, ``name`` and
+        ``name__param`` set a listed scorer and its parameters (e.g. in
+        ``GridSearchCV``). None means :class:`~skprune.SIMScorer`
         with its defaults (the paper's method, with ``strategy="sims"``).
     pruning_ratio : float in [0, 1), default=0.5
         Fraction of the samples **removed**.
@@ -194,13 +209,18 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         samples not yet selected with its ``score_samples`` and adds the next
         part from them with the same ``strategy``. A step's scorer trains for
         as many SGD steps as on all the data (its ``max_epochs`` scaled by
-        ``n_samples / coreset size``), so small coresets are not undertrained;
-        each step then costs about one scoring of the full data. Needs a single scorer with
-        ``score_samples``, and a first part holding every class with as many
-        samples as the scorer needs (raise ``min_per_class`` if not). With
-        ``"sims"``, every step samples from the density of the overall
-        ``pruning_ratio``. The per-class floor ``min_per_class`` applies to
-        step 1; ``class_balance`` to every step, over the remaining samples.
+        the ratio of batches per epoch), so small coresets are not
+        undertrained; each step's training then costs about one scoring
+        of the full data, plus the scoring of the remaining samples (for
+        ``"forgetting"`` and ``"aum"``, one pass over them per recorded
+        epoch). Needs a single scorer with ``score_samples``. Step 1 keeps
+        at least ``min_per_class`` samples of every class, and at least as
+        many as the scorer needs to be refitted (``n_subsets`` for
+        :class:`~skprune.UnseenScorer`); later steps only add.
+        ``class_balance`` applies to every step, over the remaining
+        samples. With ``"sims"``, every step samples from the density of the
+        overall ``pruning_ratio``. UNSEEN's paper adds the highest-scoring
+        samples at each step: ``strategy="hard"``.
     estimator : estimator or None, default=None
         Fitted on the coreset (a clone) when given.
     class_balance : {"global", "hybrid", "proportional"} or float, default="hybrid"
@@ -252,7 +272,11 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         (docs/benchmarks.md); clip them (``np.minimum(w, c)``) if you use them.
     inclusion_probabilities_ : ndarray of shape (n_samples,) or None
         Inclusion probability of every sample for random rules with
-        ``n_steps=1``; None otherwise.
+        ``n_steps=1``; None otherwise. It is conditional on the class
+        quotas of this draw: where classes tie for the odd samples of the
+        class part, which of them gets one is drawn at random, and π is the
+        probability given that outcome (so a π of 1 can be a sample kept in
+        some draws only). The importance weights stay unbiased.
     step_sizes_ : ndarray of shape (n_steps,)
         Number of samples added at each step (sums to the coreset size).
     sample_steps_ : ndarray of shape (n_kept,)
@@ -341,6 +365,65 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    # --- parameters of a named scorer list ----------------------------------------
+
+    def _scorer_pairs(self):
+        """The ``(name, scorer)`` pairs of a well-formed scorer list, else an empty list."""
+        if not isinstance(self.scorer, list) or not all(
+            isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            for item in self.scorer
+        ):
+            return []
+        return self.scorer
+
+    def get_params(self, deep=True):
+        """Get parameters; with a scorer list, also each scorer by name and its parameters.
+
+        As for :class:`~sklearn.pipeline.Pipeline`'s steps, a scorer named
+        ``"el2n"`` in the list is ``el2n`` and its epochs ``el2n__max_epochs``,
+        so they can be set and searched over.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the sub-estimators.
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for name, scorer in self._scorer_pairs():
+                params[name] = scorer
+                if hasattr(scorer, "get_params"):
+                    for key, value in scorer.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, including a listed scorer (``name``) or its parameters (``name__param``).
+
+        Parameters
+        ----------
+        **params : dict
+
+        Returns
+        -------
+        self
+        """
+        # The whole list first, then named replacements, then everything else
+        # (nested parameters reach the scorers through get_params).
+        if "scorer" in params:
+            self.scorer = params.pop("scorer")
+        names = [name for name, _ in self._scorer_pairs()]
+        for name in [key for key in params if key in names]:
+            replacement = params.pop(name)
+            self.scorer = [
+                (own, replacement if own == name else scorer) for own, scorer in self.scorer
+            ]
+        return super().set_params(**params)
+
     # --- helpers ---------------------------------------------------------------
 
     def _named_scorers(self):
@@ -357,6 +440,12 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             names = [name for name, _ in self.scorer]
             if len(set(names)) != len(names):
                 raise ValueError(f"scorer names must be unique, got {names}")
+            clashes = sorted(set(names) & set(super().get_params(deep=False)))
+            if clashes or any("__" in name for name in names):
+                raise ValueError(
+                    f"scorer names must not contain '__' nor be CoresetSelector parameters "
+                    f"(they name the scorers' parameters, as in 'el2n__max_epochs'); got {names}"
+                )
             return list(self.scorer)
         return [(type(self.scorer).__name__, self.scorer)]
 
@@ -374,6 +463,13 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         return scorer.set_params(**updates)
 
     def _check_data(self, X, y):
+        if _is_dataset(X):
+            raise TypeError(
+                f"CoresetSelector needs X as an array or DataFrame (it returns rows of X), got "
+                f"a {type(X).__name__}. For a dataset, fit a scorer on it (scorers read "
+                "datasets lazily) and pass scorer.scores_ to skprune.sampling.select, then "
+                "take the selected indices with torch.utils.data.Subset."
+            )
         # "numeric" keeps float32/int inputs as they are and converts object arrays;
         # validate_data also records n_features_in_ and feature_names_in_.
         X_checked = validate_data(
@@ -513,14 +609,29 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             )
         class_sizes = np.bincount(y_codes)
         _checked_budget(class_sizes, self.pruning_ratio, self.min_per_class)
-        floors = np.minimum(class_sizes, self.min_per_class)
+        floor = self._first_step_floor(scorer)
+        floors = np.minimum(class_sizes, floor)
         first = int(_split_budget(n_keep, self.n_steps)[0])
         if floors.sum() > first:
+            needed = (
+                f"min_per_class={self.min_per_class}"
+                if floor == self.min_per_class
+                else f"the {floor} samples {type(scorer).__name__} needs to be refitted"
+            )
             raise ValueError(
                 f"the first of n_steps={self.n_steps} steps keeps {first} samples, fewer than "
-                f"min_per_class={self.min_per_class} for each of the {class_sizes.size} "
-                "classes; use fewer steps, a lower pruning_ratio or a lower min_per_class"
+                f"{needed} for each of the {class_sizes.size} classes; use fewer steps or a "
+                "lower pruning_ratio"
+                + (" or a lower min_per_class" if floor == self.min_per_class else "")
             )
+
+    def _first_step_floor(self, scorer):
+        """Per-class floor of step 1: ``min_per_class``, raised to what the step scorers need.
+
+        Every later step refits the scorer on the coreset so far (e.g. UNSEEN
+        needs ``n_subsets`` samples of each class), and steps only add samples.
+        """
+        return max(self.min_per_class, int(getattr(scorer, "_min_class_size", 1)))
 
     def _check_strategy(self, y_codes):
         _check_selection_runs(
@@ -571,25 +682,14 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         n_samples = y_codes.size
         n_keep = coreset_size(n_samples, self.pruning_ratio)
         sizes = _split_budget(n_keep, self.n_steps)
-        needed = max(1, int(getattr(scorer, "_min_class_size", 1)))
         # Step 1: the scores of the scorer fitted on all the data; the class floors hold here.
         step_of = np.zeros(n_samples, dtype=np.intp)
-        step_of[
-            self._select_exactly(self.scores_, y_codes, sizes[0], rng, self.min_per_class, params)
-        ] = 1
+        floor = self._first_step_floor(scorer)
+        step_of[self._select_exactly(self.scores_, y_codes, sizes[0], rng, floor, params)] = 1
         self._report_step(1, sizes, step_of)
         for step in range(2, self.n_steps + 1):
             coreset = np.flatnonzero(step_of)
             remaining = np.flatnonzero(step_of == 0)
-            counts = np.bincount(y_codes[coreset], minlength=self.classes_.size)
-            short = self.classes_[counts < needed]
-            if short.size:
-                raise ValueError(
-                    f"step {step} of n_steps={self.n_steps} fits {type(scorer).__name__} on the "
-                    f"{coreset.size} samples selected so far, which needs at least {needed} "
-                    f"samples of every class; classes {short.tolist()} have fewer. Raise "
-                    f"min_per_class to {needed} or more, lower n_steps or lower pruning_ratio."
-                )
             seed = rng.randint(np.iinfo(np.int32).max)
             step_scorer = _with_fixed_iterations(
                 self._configured(scorer, seed), coreset.size, n_samples

@@ -246,6 +246,33 @@ def test_diverged_nets_raise_instead_of_returning_flat_scores(scorer_class, digi
         scorer_class(random_state=0).fit(X * 1e9, y)
 
 
+@pytest.mark.parametrize("scorer_class", [TrainingDynamicsScorer, UnseenScorer])
+@pytest.mark.parametrize("metric", ["forgetting", "aum"])
+def test_diverged_trajectories_raise_too(scorer_class, metric, digits_subset):
+    # argmax of NaN logits reads as "class 0": forgetting used to score that.
+    X, y = digits_subset
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"400 non-finite scores"):
+        scorer_class(metric, max_epochs=2, random_state=0).fit(X * 1e18, y)
+
+
+@pytest.mark.parametrize("scorer_class", [TrainingDynamicsScorer, UnseenScorer])
+def test_recording_works_with_skorch_callbacks_disabled(scorer_class, digits_subset):
+    X, y = digits_subset
+    net = NeuralNetClassifier(
+        MLP,
+        module__n_features=64,
+        module__n_classes=10,
+        criterion=nn.CrossEntropyLoss,
+        max_epochs=2,
+        lr=0.1,
+        callbacks="disable",
+        train_split=None,
+    )
+    scores = scorer_class("aum", estimator=net, random_state=0).fit(X, y).scores_
+    assert np.isfinite(scores).all() and np.unique(scores).size > 100
+    assert net.callbacks == "disable"  # the user's net is untouched
+
+
 @pytest.mark.parametrize(
     ("fit_shape", "new_shape"), [((40, 8, 8), (5, 8, 16)), ((40, 3, 8, 8), (5, 3, 16, 16))]
 )

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -318,3 +319,41 @@ def test_label_noise_is_none_without_an_estimate_and_for_other_strategies(small_
     misnamed = CoresetSelector(scorer, strategy_params={"label_noise": "estimate"})
     with pytest.raises(ValueError, match='label_noise must be "auto", a number or None'):
         misnamed.fit(X, y)
+
+
+def test_a_dataset_is_refused_with_the_way_to_select_from_one(small_data):
+    import torch
+
+    X, y = small_data
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    with pytest.raises(TypeError, match=r"array or DataFrame.*skprune\.sampling\.select"):
+        CoresetSelector(_scorer(), random_state=0).fit(dataset, y)
+
+
+def test_listed_scorers_and_their_parameters_are_named_parameters(small_data):
+    X, y = small_data
+    selector = CoresetSelector(
+        [("el2n", _scorer("el2n")), ("margin", _scorer("margin"))], random_state=0
+    )
+    selector.set_params(el2n__max_epochs=3, margin__n_models=2)
+    assert selector.scorer[0][1].max_epochs == 3 and selector.scorer[1][1].n_models == 2
+    params = selector.get_params()
+    assert params["el2n"] is selector.scorer[0][1] and params["margin__n_models"] == 2
+    assert clone(selector).get_params()["el2n__max_epochs"] == 3
+
+    replacement = _scorer("entropy")
+    selector.set_params(margin=replacement)
+    assert [name for name, _ in selector.scorer] == ["el2n", "margin"]
+    assert selector.scorer[1][1] is replacement
+
+    selector.set_params(estimator=LogisticRegression(max_iter=300))
+    search = GridSearchCV(selector, {"el2n__max_epochs": [1, 2]}, cv=2).fit(X, y)
+    assert search.best_estimator_.scorer[0][1].max_epochs == search.best_params_["el2n__max_epochs"]
+
+
+@pytest.mark.parametrize("name", ["strategy", "a__b"])
+def test_listed_scorer_names_must_not_shadow_parameters(name, small_data):
+    X, y = small_data
+    selector = CoresetSelector([(name, _scorer()), ("other", _scorer())])
+    with pytest.raises(ValueError, match="must not contain '__' nor be CoresetSelector"):
+        selector.fit(X, y)

@@ -4,7 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
+from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 
 from skprune import CoresetSelector, SIMScorer, TrainingDynamicsScorer, UnseenScorer
@@ -342,10 +343,11 @@ class NoScoreSamples(BaseEstimator):
         ({"pruning_ratio": 0.99, "n_steps": 3}, ValueError, "n_steps <= 2"),
         ({"pruning_ratio": 0.9, "n_steps": 10}, ValueError, "first of n_steps=10 steps keeps 2"),
         (
-            # 20 kept in 5 steps: step 1 has one sample per class, a K=2 scorer needs two.
+            # 20 kept in 5 steps: step 1 keeps 4, a K=2 scorer needs two of each of 4 classes.
             {"scorer": UnseenScorer(n_subsets=2, max_epochs=1), "pruning_ratio": 0.9, "n_steps": 5},
             ValueError,
-            "needs at least 2 samples of every class.*Raise min_per_class",
+            "first of n_steps=5 steps keeps 4 samples, fewer than the 2 samples UnseenScorer "
+            "needs to be refitted for each of the 4 classes",
         ),
     ],
 )
@@ -356,36 +358,112 @@ def test_incremental_errors_are_named(params, error, match, small_data):
         selector.fit(X, y)
 
 
-class EpochRecordingScorer(TrainingDynamicsScorer):
-    """Records the epochs each fit trains for (class-level, so clones share it)."""
-
-    epochs = []
-
+class UntrainableUnseenScorer(UnseenScorer):
     def _fit(self, X, y):
-        EpochRecordingScorer.epochs.append((X.shape[0], self.max_epochs))
-        super()._fit(X, y)
+        raise AssertionError("a net was trained before the settings were checked")
 
 
-def test_step_scorers_train_for_as_many_steps_as_on_all_data(small_data):
+def test_incremental_class_floor_is_checked_before_training(small_data):
     X, y = small_data
-    EpochRecordingScorer.epochs.clear()
-    CoresetSelector(
-        EpochRecordingScorer("margin", max_epochs=2),
-        pruning_ratio=0.7,
+    selector = CoresetSelector(
+        UntrainableUnseenScorer(n_subsets=2, max_epochs=1), pruning_ratio=0.9, n_steps=5
+    )
+    with pytest.raises(ValueError, match="first of n_steps=5 steps keeps 4 samples"):
+        selector.fit(X, y)
+
+
+def test_first_step_keeps_what_the_step_scorers_need(small_data):
+    # The default min_per_class=1 is raised to UNSEEN's n_subsets at step 1, so
+    # every later step can refit it on the coreset so far.
+    X, y = small_data
+    selector = CoresetSelector(
+        UnseenScorer("margin", n_subsets=3, max_epochs=1),
+        pruning_ratio=0.8,
         strategy="hard",
         n_steps=3,
-        min_per_class=3,
         random_state=0,
     ).fit(X, y)
-    (n_all, first), *steps = EpochRecordingScorer.epochs
-    assert (n_all, first) == (200, 2)  # step 1: all the data, the scorer's own epochs
-    assert [n for n, _ in steps] == [20, 40]
-    assert [epochs for _, epochs in steps] == [20, 10]  # ceil(2 * 200 / n)
+    first_step = selector.sample_indices_[selector.sample_steps_ == 1]
+    assert first_step.size == 14
+    assert np.bincount(y[first_step], minlength=4).min() >= 3
+    assert selector.sample_indices_.size == 40
+
+
+class BatchCountingScorer:
+    """Mixin recording, per fit, the training-set size and each net's SGD steps."""
+
+    fits = []  # class-level, so that clones share it
+
+    def _fit(self, X, y):
+        super()._fit(X, y)
+        steps = [sum(len(epoch["batches"]) for epoch in net.history) for net in self.nets_]
+        BatchCountingScorer.fits.append((len(X), steps, self.max_epochs))
+
+
+class CountingDynamics(BatchCountingScorer, TrainingDynamicsScorer):
+    pass
+
+
+class CountingUnseen(BatchCountingScorer, UnseenScorer):
+    pass
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [CountingDynamics("margin", max_epochs=2), CountingUnseen("margin", max_epochs=2)],
+    ids=["dynamics", "unseen"],
+)
+def test_step_scorers_train_for_as_many_steps_as_on_all_data(scorer):
+    # 600 samples in batches of 128: the nets of the full-data fit take 5 steps
+    # an epoch (UNSEEN's, on 200 samples each, 2); coresets below a batch take one.
+    X, y = make_classification(600, 8, n_informative=5, n_classes=4, random_state=0)
+    X = X.astype("float32")
+    BatchCountingScorer.fits.clear()
+    CoresetSelector(
+        scorer, pruning_ratio=0.7, strategy="hard", n_steps=3, min_per_class=3, random_state=0
+    ).fit(X, y)
+    (n_all, full_steps, _), *steps = BatchCountingScorer.fits
+    assert n_all == 600
+    assert [n for n, _, _ in steps] == [60, 120]
+    for _, net_steps, _ in steps:
+        # Never fewer steps than on all the data, and less than one epoch more.
+        assert min(net_steps) >= max(full_steps)
+        assert max(net_steps) < max(full_steps) + 2
 
 
 def test_default_net_epochs_are_scaled_too():
     from skprune.selection import _with_fixed_iterations
 
-    scaled = _with_fixed_iterations(UnseenScorer(n_subsets=2), n_fit=50, n_full=200)
-    assert scaled.max_epochs == 40  # the default net's 10 epochs × 200 / 50
+    scaled = _with_fixed_iterations(UnseenScorer(n_subsets=2), n_fit=300, n_full=2000)
+    # Each net trains on n / 2: 8 batches of 128 an epoch on all the data, 2 on
+    # the coreset, so the default net's 10 epochs become 40.
+    assert scaled.max_epochs == 40
     assert _with_fixed_iterations(RowScorer(), 50, 200).get_params() == {}
+
+
+@pytest.mark.parametrize("metric", ["margin", "grand", "aum"])
+def test_large_inputs_are_neither_copied_nor_stacked(metric, tmp_path):
+    # Subsets are views of X (a memory map stays on disk), and scoring new data
+    # streams GraNd's embeddings and the trajectory's epochs: the peak of
+    # numpy's allocations stays far below the size of X.
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 400), dtype=np.float32)
+    y = (X[:, 0] > 0).astype(np.int64) + 2 * (X[:, 1] > 0)
+    np.save(tmp_path / "X.npy", X)
+    X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    scorer = UnseenScorer(metric, max_epochs=1, random_state=0)
+    # The first training imports parts of torch lazily; keep that out of the peaks.
+    clone(scorer).fit(X[:400], y[:400]).score_samples(X[:400], y[:400])
+    tracemalloc.start()
+    try:
+        scorer.fit(X, y)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        scorer.score_samples(X, y)
+        score_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fit_peak < X.nbytes / 3
+    assert score_peak < X.nbytes / 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import warnings
 from abc import abstractmethod
@@ -18,7 +19,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..nets import global_rng_kept, iter_outputs, prepare_net, seeded
+from ..nets import global_rng_kept, iter_outputs, make_default_net, prepare_net, seeded
 
 __all__ = ["BaseScorer"]
 
@@ -40,7 +41,11 @@ def _take(X, indices):
         indices = np.asarray(indices)
         if indices.dtype == bool:
             indices = np.flatnonzero(indices)
-        return torch.utils.data.Subset(X, indices.tolist())
+        # Our own datasets take numpy indices (8 bytes each, not a Python int);
+        # a user's dataset may expect plain ints.
+        if not isinstance(X, _ScoringDataset):
+            indices = indices.tolist()
+        return torch.utils.data.Subset(X, indices)
     return X[indices]
 
 
@@ -55,13 +60,17 @@ class _ScoringDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, source, codes=None):
-        self.source = source
+        # A memory map's rows index faster through a plain ndarray view (no copy).
+        self.source = np.asarray(source) if isinstance(source, np.ndarray) else source
         self.codes = codes
 
     def __len__(self):
         return len(self.source)
 
     def _x(self, i):
+        if isinstance(self.source, np.ndarray):
+            # A copy: rows of a read-only memory map cannot back a tensor.
+            return torch.from_numpy(np.array(self.source[i], dtype=np.float32))
         item = self.source[i]
         if isinstance(self.source, torch.utils.data.Dataset) and isinstance(item, tuple | list):
             item = item[0]
@@ -71,6 +80,15 @@ class _ScoringDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return self._x(i), int(self.codes[i]) if self.codes is not None else 0
+
+    def __getitems__(self, indices):
+        # DataLoader (and Subset) fetch a whole batch through this: one fancy
+        # index of an array source instead of a Python call per sample.
+        if not isinstance(self.source, np.ndarray):
+            return [self[i] for i in indices]
+        rows = torch.from_numpy(np.array(self.source[np.asarray(indices)], dtype=np.float32))
+        codes = self.codes[indices] if self.codes is not None else np.zeros(len(indices), int)
+        return list(zip(rows.unbind(0), codes.tolist(), strict=True))
 
     @property
     def shape(self):
@@ -221,6 +239,16 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             X = _ScoringDataset(X.source, codes)
         return X, codes
 
+    def _samples_per_net(self, n_samples):
+        """Samples each of the scorer's nets trains on when it is fitted on ``n_samples``."""
+        return n_samples
+
+    def _batch_size(self):
+        """Training batch size of the scorer's nets, or None when it cannot be read."""
+        if self.estimator is None:
+            return inspect.signature(make_default_net).parameters["batch_size"].default
+        return getattr(self.estimator, "batch_size", None)
+
     def _class_size_advice(self):
         """How to fix too small classes; scorers whose need comes from a parameter override it."""
         return "Collect more samples of those classes or drop them."
@@ -244,7 +272,11 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             width=self._default_net_width,
         )
         if callbacks:
-            net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))
+            # skorch's callbacks="disable" would switch ours off too; the net
+            # is an uninitialized clone, so assigning needs no set_params (which
+            # fails on "disable" in skorch 1.x).
+            own = [] if isinstance(net.callbacks, str) else list(net.callbacks or [])
+            net.callbacks = own + list(callbacks)
         return net
 
     def _check_output_width(self, X):

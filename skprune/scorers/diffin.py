@@ -310,6 +310,11 @@ class DiffInScorer(BaseScorer):
         train, validation = next(splitter.split(np.zeros((n_samples, 1)), y))
         return np.sort(train), np.sort(validation)
 
+    def _samples_per_net(self, n_samples):
+        if self.target == "self" or self.validation_data is not None:
+            return n_samples
+        return n_samples - np.ceil(self.validation_fraction * n_samples)
+
     def _make_net(self, X, callbacks=()):
         net = super()._make_net(X, callbacks)
         if self.estimator is None:

@@ -36,10 +36,17 @@ def snapshot_difficulty(metric, proba, y, embedding=None, *, bias=True):
 
 
 def trajectory_difficulty(metric, logits, y):
-    """Difficulty of a trajectory metric from per-epoch logits (n_epochs, n_samples, n_classes)."""
-    if metric == "forgetting":
-        return metrics.forgetting(logits.argmax(axis=-1) == y[None, :])
-    return metrics.aum(logits, y)
+    """Difficulty of a trajectory metric from per-epoch logits (n_epochs, n_samples, n_classes).
+
+    A sample with a non-finite logit in any epoch gets NaN, so that a diverged
+    net is reported instead of scored (``argmax`` of NaN logits would read as
+    "class 0 predicted").
+    """
+    if metric == "aum":
+        return metrics.aum(logits, y)
+    difficulty = metrics.forgetting(logits.argmax(axis=-1) == y[None, :])
+    difficulty[~np.isfinite(logits).all(axis=(0, 2))] = np.nan
+    return difficulty
 
 
 # Samples per chunk when reducing per-epoch records (bounds float64 temporaries).
@@ -79,6 +86,32 @@ def _streamed_grand(net, X, y):
         values.append(metrics.grand_last_layer(proba, y[start:stop], embedding.numpy(), bias=bias))
         start = stop
     return np.concatenate(values)
+
+
+def ensemble_difficulty(nets, metric, X, y=None):
+    """Mean difficulty of ``X`` under fitted ``nets`` (their predicted labels when ``y`` is None).
+
+    GraNd is reduced batch by batch and trajectory metrics epoch record by
+    chunk of samples, so no (n_models, n_samples, width) stack of embeddings
+    or per-epoch logits is ever held; trajectory metrics replay the
+    parameter snapshots each net's recorder kept.
+    """
+    snapshot = metric not in ("grand", *_TRAJECTORY_METRICS)
+    if y is None or snapshot:
+        proba = np.stack([infer(net, X).proba for net in nets])
+        if y is None:
+            y = proba.mean(axis=0).argmax(axis=1)
+        if snapshot:
+            return snapshot_difficulty(metric, proba, y)
+    if metric == "grand":
+        return np.mean([_streamed_grand(net, X, y) for net in nets], axis=0)
+    return np.mean(
+        [
+            chunked_trajectory_difficulty(metric, _replayed_logits(net, X, stacked=False), y)
+            for net in nets
+        ],
+        axis=0,
+    )
 
 
 def _recorder(net):
@@ -243,7 +276,7 @@ class TrainingDynamicsScorer(BaseScorer):
             ]
             difficulty = np.mean(per_model, axis=0)
         elif self.metric == "grand":
-            difficulty = self._snapshot(X, y)
+            difficulty = ensemble_difficulty(self.nets_, self.metric, X, y)
         else:
             proba = self._proba(X)
             difficulty = snapshot_difficulty(self.metric, proba, y)
@@ -259,29 +292,8 @@ class TrainingDynamicsScorer(BaseScorer):
         """Softmax outputs of every net, shape (n_models, n_samples, n_classes)."""
         return np.stack([infer(net, X).proba for net in self.nets_])
 
-    def _snapshot(self, X, y):
-        if y is None or self.metric != "grand":
-            proba = self._proba(X)
-            if y is None:
-                y = proba.mean(axis=0).argmax(axis=1)
-            if self.metric != "grand":
-                return snapshot_difficulty(self.metric, proba, y)
-        # GraNd needs embeddings: reduce them batch by batch, never all at once.
-        return np.mean([_streamed_grand(net, X, y) for net in self.nets_], axis=0)
-
-    def _trajectory(self, X, y):
-        if y is None:
-            y = np.mean([infer(net, X).proba for net in self.nets_], axis=0).argmax(axis=1)
-        per_model = [
-            chunked_trajectory_difficulty(self.metric, _replayed_logits(net, X, stacked=False), y)
-            for net in self.nets_
-        ]
-        return np.mean(per_model, axis=0)
-
     def _components(self, X, y):
-        if self.metric in _TRAJECTORY_METRICS:
-            return self._trajectory(X, y).reshape(-1, 1)
-        return self._snapshot(X, y).reshape(-1, 1)
+        return ensemble_difficulty(self.nets_, self.metric, X, y).reshape(-1, 1)
 
     def _component_names(self):
         return [self.metric]

@@ -5,19 +5,18 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import torch
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..nets import applied_last_linear, infer
 from ..recording import OutputRecorder
-from ._base import BaseScorer, _fit_seeded, _take
+from ._base import BaseScorer, _fit_seeded, _ScoringDataset, _take
 from .dynamics import (
     _TRAJECTORY_METRICS,
     DYNAMICS_METRICS,
     _recorder,
-    _replayed_logits,
-    snapshot_difficulty,
-    trajectory_difficulty,
+    chunked_trajectory_difficulty,
+    ensemble_difficulty,
 )
 
 __all__ = ["UnseenScorer"]
@@ -112,7 +111,7 @@ class UnseenScorer(BaseScorer):
     >>> from sklearn.datasets import make_classification
     >>> from skprune import UnseenScorer
     >>> X, y = make_classification(120, 6, random_state=0)
-    >>> scorer = UnseenScorer("margin", n_subsets=2, max_epochs=1, random_state=0)
+    >>> scorer = UnseenScorer("margin", n_subsets=2, max_epochs=3, random_state=0)
     >>> scorer.fit_transform(X, y).shape
     (120, 1)
     >>> np.bincount(scorer.subsets_[0])
@@ -157,6 +156,9 @@ class UnseenScorer(BaseScorer):
         # Stratification puts every class in every subset only if it has K samples.
         return self.n_subsets
 
+    def _samples_per_net(self, n_samples):
+        return n_samples / self.n_subsets
+
     def _class_size_advice(self):
         return (
             f"Every class must appear in each of the n_subsets={self.n_subsets} subsets: "
@@ -172,6 +174,9 @@ class UnseenScorer(BaseScorer):
         seeds = self._model_seeds(self.n_repeats * (n_subsets + 1)).reshape(-1, n_subsets + 1)
         self.subsets_ = np.empty((self.n_repeats, n_samples), dtype=np.intp)
         trajectory = self.metric in _TRAJECTORY_METRICS
+        # Subsets are lazy views: R·K row copies of a large array (or of a
+        # memory map, which would be read into RAM) are never made.
+        data = X if isinstance(X, torch.utils.data.Dataset) else _ScoringDataset(X, y)
         tasks = []
         for partition, partition_seeds in zip(self.subsets_, seeds, strict=True):
             splitter = StratifiedKFold(
@@ -186,9 +191,9 @@ class UnseenScorer(BaseScorer):
                 if trajectory:
                     # Record the held-out samples after every epoch; the parameter
                     # snapshots let transform replay the trajectory on new data.
-                    recorder = OutputRecorder(keep_params=True, X=_take(X, ~inside))
+                    recorder = OutputRecorder(keep_params=True, X=_take(data, ~inside))
                     callbacks = [("skprune_recorder", recorder)]
-                tasks.append((self._make_net(X, callbacks), _take(X, inside), y[inside], seed))
+                tasks.append((self._make_net(X, callbacks), _take(data, inside), y[inside], seed))
         if self.verbose:
             repeats = f" x {self.n_repeats} partitions" if self.n_repeats > 1 else ""
             print(
@@ -201,53 +206,27 @@ class UnseenScorer(BaseScorer):
         for index, net in enumerate(self.nets_):
             partition, k = divmod(index, n_subsets)
             held_out = np.flatnonzero(self.subsets_[partition] != k)
-            total[held_out] += self._held_out_difficulty(net, _take(X, held_out), y[held_out])
+            total[held_out] += self._held_out_difficulty(net, _take(data, held_out), y[held_out])
         # Every sample is held out by exactly K - 1 models of each partition.
         self.components_ = (total / (self.n_repeats * (n_subsets - 1))).reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()
-
-    def _head_has_bias(self, net, X):
-        # Only GraNd reads it: it runs one batch to find the output layer.
-        return self.metric != "grand" or applied_last_linear(net, X).bias is not None
 
     def _held_out_difficulty(self, net, X, y):
         """Difficulty of the samples ``net`` did not train on, from that net alone."""
         if self.metric in _TRAJECTORY_METRICS:
             recorder = _recorder(net)
-            logits = recorder.stacked_logits()
+            difficulty = chunked_trajectory_difficulty(self.metric, recorder.logits_, y)
             # The held-out rows were needed only while training; dropping the
-            # recorder's copy keeps the fitted scorer (and its pickle) small.
+            # recorder's view keeps the fitted scorer (and its pickle) small.
             recorder.X = None
-            return trajectory_difficulty(self.metric, logits, y)
-        out = infer(net, X, embedding=self.metric == "grand")
-        return snapshot_difficulty(
-            self.metric, out.proba, y, out.embedding, bias=self._head_has_bias(net, X)
-        )
+            return difficulty
+        return ensemble_difficulty([net], self.metric, X, y)
 
     # --- scoring new samples ---------------------------------------------------
 
     def _components(self, X, y):
         # New samples were seen by none of the models: all of them score.
-        outputs = [infer(net, X, embedding=self.metric == "grand") for net in self.nets_]
-        proba = np.stack([out.proba for out in outputs])
-        if y is None:
-            y = proba.mean(axis=0).argmax(axis=1)
-        if self.metric in _TRAJECTORY_METRICS:
-            difficulty = np.mean(
-                [
-                    trajectory_difficulty(self.metric, _replayed_logits(net, X), y)
-                    for net in self.nets_
-                ],
-                axis=0,
-            )
-        else:
-            embedding = (
-                np.stack([out.embedding for out in outputs]) if self.metric == "grand" else None
-            )
-            # The metrics average per-model values over the leading axis.
-            bias = self._head_has_bias(self.nets_[0], X)
-            difficulty = snapshot_difficulty(self.metric, proba, y, embedding, bias=bias)
-        return np.asarray(difficulty, dtype=np.float64).reshape(-1, 1)
+        return ensemble_difficulty(self.nets_, self.metric, X, y).reshape(-1, 1)
 
     def _component_names(self):
         return [f"unseen_{self.metric}"]
