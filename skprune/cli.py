@@ -90,6 +90,12 @@ _SIZES = {"fashion": (10000, 5000), "mnist1d": (4000, 1000)}
 _QUICK = {"seeds": 1, "epochs": 3}
 _DEFAULTS = {"seeds": 3, "epochs": 10}
 _BENCH_DEFAULTS = {"seeds": 5, "epochs": 10, "ratios": [0.3, 0.5, 0.7, 0.9]}
+# The benchmark's scorer factories pass the run's epochs to every scorer but SIM's.
+_RUN_EPOCHS_HELP = (
+    "epochs of the net trained on all data and of the nets of the UNSEEN, Diff-In, EL2N and "
+    f"forgetting scorers (SIM keeps its {SIMScorer._default_max_epochs}); coresets train for "
+    "as many SGD steps"
+)
 
 
 @contextlib.contextmanager
@@ -313,7 +319,12 @@ def _read_csv(path, label_column):
     if label_column is None:
         raise InputError(f"{path}: name the label column with --label-column")
     with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
+        reader = csv.reader(handle)
+        rows, lines = [], []
+        for row in reader:
+            rows.append(row)
+            # The line the row ends on, to point at a bad cell (a quoted field may span lines).
+            lines.append(reader.line_num)
     if len(rows) < 2:
         raise InputError(f"{path}: needs a header line and at least one data row")
     header, body = rows[0], rows[1:]
@@ -326,9 +337,37 @@ def _read_csv(path, label_column):
     features = [i for i in range(len(header)) if i != label_at]
     try:
         X = np.array([[float(row[i]) for i in features] for row in body])
-    except ValueError as error:
-        raise InputError(f"{path}: feature columns must be numeric ({error})") from None
+    except ValueError:
+        X = None
+    # float() also reads "nan" and "inf", which the scorers would reject without a place.
+    if X is None or not np.isfinite(X).all():
+        raise _bad_cell(path, header, body, lines[1:], features)
     return X, y
+
+
+def _bad_cell(path, header, body, lines, features):
+    """The error naming the first feature cell of a .csv that is not a finite number."""
+    for number, (line, row) in enumerate(zip(lines, body, strict=True), start=1):
+        for i in features:
+            where = f"{path}: line {line} (data row {number}), column {header[i]!r}"
+            text = row[i].strip()
+            if not text:
+                return InputError(
+                    f"{where}: missing value; missing values are not supported "
+                    "(impute them or drop the row)"
+                )
+            try:
+                value = float(text)
+            except ValueError:
+                return InputError(
+                    f"{where}: {row[i]!r} is not a number; feature columns must be numeric"
+                )
+            if not np.isfinite(value):
+                return InputError(
+                    f"{where}: {row[i]!r} is not a finite number; NaN and infinity are not "
+                    "supported (impute them or drop the row)"
+                )
+    raise AssertionError("called without a bad cell")
 
 
 def write_coreset(path, selector):
@@ -513,18 +552,21 @@ def _parser():
         ratios=[0.5, 0.7, 0.9],
         seeds_help=f"seeds per configuration (default: {_DEFAULTS['seeds']}; "
         f"{_QUICK['seeds']} with --quick)",
-        epochs_help=f"epochs of the net trained on all data; coresets train for as many SGD "
-        f"steps (default: {_DEFAULTS['epochs']}; {_QUICK['epochs']} with --quick)",
+        epochs_help=f"{_RUN_EPOCHS_HELP} (default: {_DEFAULTS['epochs']}; "
+        f"{_QUICK['epochs']} with --quick)",
         methods=DEMO_METHODS,
     )
     demo.add_argument(
-        "--quick", action="store_true", help="a fast smoke run: fewer seeds and epochs"
+        "--quick",
+        action="store_true",
+        help="a fast smoke run: fewer seeds and epochs (scoring epochs included)",
     )
     demo.add_argument(
         "--plot",
         default="skprune_demo.png",
         metavar="PATH",
-        help="where to save the plot (default: skprune_demo.png; needs matplotlib)",
+        help="where to save the plot (default: skprune_demo.png; needs matplotlib); the "
+        "suffix picks the format (.png, .svg, .pdf, ...), .png is added when there is none",
     )
     demo.add_argument("--no-plot", action="store_true", help="do not save a plot")
 
@@ -542,8 +584,7 @@ def _parser():
         bench,
         ratios=_BENCH_DEFAULTS["ratios"],
         seeds_help=f"seeds 0 .. N-1 (default: {_BENCH_DEFAULTS['seeds']})",
-        epochs_help="epochs of the net trained on all data and of the training-dynamics "
-        f"scorers; coresets train for as many SGD steps (default: {_BENCH_DEFAULTS['epochs']})",
+        epochs_help=f"{_RUN_EPOCHS_HELP} (default: {_BENCH_DEFAULTS['epochs']})",
         methods=SUITES["bench"],
     )
     bench.add_argument(
@@ -595,13 +636,40 @@ def _parser():
         metavar="R",
         help="fraction of the samples removed (default: 0.5)",
     )
-    select_command.add_argument("--strategy", choices=STRATEGIES, default="sims")
     select_command.add_argument(
-        "--class-balance", choices=["global", "hybrid", "proportional"], default="hybrid"
+        "--strategy",
+        choices=STRATEGIES,
+        default="sims",
+        help="selection rule (default: sims, SIM's ratio-adaptive importance sampling)",
     )
-    select_command.add_argument("--epochs", type=_positive_int, metavar="E", help="scoring epochs")
-    select_command.add_argument("--n-jobs", type=int, default=None, metavar="N")
-    select_command.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    select_command.add_argument(
+        "--class-balance",
+        choices=["global", "hybrid", "proportional"],
+        default="hybrid",
+        help="share of the budget allocated per class before global selection (default: hybrid)",
+    )
+    select_command.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="E",
+        help="epochs of each scoring net (default: the scorer's own, "
+        f"{SIMScorer._default_max_epochs} for sim and "
+        f"{TrainingDynamicsScorer._default_max_epochs} for the others)",
+    )
+    select_command.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel jobs training the scoring nets (default: 1; -1 = all cores)",
+    )
+    select_command.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seed of the scoring nets and the selection (default: 0)",
+    )
     select_command.add_argument("-v", "--verbose", action="count", default=0)
     select_command.add_argument("-o", "--output", required=True, metavar="OUT", help=".npz or .csv")
     return parser
@@ -650,6 +718,32 @@ def _check_output_file(path, option):
         raise InputError(f"{option} {path}: the folder {folder} is not writable")
 
 
+def _plot_path(path):
+    """The file ``--plot`` will write, checked now so that a bad one fails before training.
+
+    Without matplotlib no plot is drawn (the run says so at the end): nothing to check.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return path
+    if not os.path.basename(path):
+        raise InputError(f"--plot {path}: is a folder; give a file name")
+    suffix = os.path.splitext(path)[1]
+    if not suffix:
+        # matplotlib would add its default format's suffix silently; add it here and say so.
+        path += ".png"
+    else:
+        formats = Figure().canvas.get_supported_filetypes()
+        if suffix[1:].lower() not in formats:
+            raise InputError(
+                f"--plot {path}: unsupported image type {suffix!r}; use one of "
+                + ", ".join(f".{name}" for name in sorted(formats))
+            )
+    _check_output_file(path, "--plot")
+    return path
+
+
 def _run(args, data, methods, seeds, epochs):
     """:func:`run_benchmark` with the command line's settings, checked before any training."""
     try:
@@ -687,6 +781,7 @@ def _demo(args):
     epochs = args.epochs if args.epochs is not None else settings["epochs"]
     methods = args.methods or DEMO_METHODS
     start = time.perf_counter()
+    plot = None if args.no_plot else _plot_path(args.plot)
     data = load_dataset(args.dataset, n_train=args.n_train, n_test=args.n_test)
     print(
         f"skprune demo: {args.dataset}, {len(data.y_train)} training / {len(data.y_test)} test "
@@ -705,10 +800,11 @@ def _demo(args):
         "training per coreset\n"
     )
     print(format_markdown(summary))
-    if not args.no_plot:
+    if plot is not None:
         title = f"skprune demo: {args.dataset}, {n_seeds} seed(s)"
-        if _plot_or_warn("demo", lambda: [plot_accuracy(summary, args.plot, title=title)]):
-            print(f"\nsaved the plot to {args.plot}")
+        if _plot_or_warn("demo", lambda: [plot_accuracy(summary, plot, title=title)]):
+            added = "" if plot == args.plot else f" (--plot {args.plot} had no suffix)"
+            print(f"\nsaved the plot to {plot}{added}")
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
     return 0
 

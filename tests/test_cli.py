@@ -483,3 +483,125 @@ def test_select_bad_output_type_and_ratio(select_data, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(_select_args(tmp / "d.npz", tmp / "core.npz", "--pruning-ratio", "1.5"))
     assert exit_info.value.code == 2
+
+
+# --- review fixes: --plot, help texts, missing values ---------------------------------
+
+
+def _help(*command):
+    """The ``--help`` text of ``skprune COMMAND``."""
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    return stdout.getvalue()
+
+
+def _option_help(help_text, option):
+    """The help of one option, whitespace collapsed (options start lines with two spaces)."""
+    match = re.search(rf"\n  {re.escape(option)}\b(.*?)(?=\n  -|\Z)", help_text, re.S)
+    assert match, f"no {option} in the help"
+    return " ".join(match.group(1).split())
+
+
+def test_demo_plot_without_suffix_reports_the_file_written(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "demo"
+    assert main(["demo", "--quick", "--ratios", "0.9", *FAST, "--plot", str(path)]) == 0
+    written = tmp_path / "demo.png"
+    assert written.read_bytes()[:4] == b"\x89PNG" and not path.exists()
+    assert f"saved the plot to {written} (" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("make", "plot", "message"),
+    [
+        (lambda t: None, "out.xyz", "unsupported image type '.xyz'; use one of .*png"),
+        (lambda t: None, "missing/demo.png", "the folder .*missing does not exist"),
+        (lambda t: (t / "taken.png").mkdir(), "taken.png", "is a folder; give a file name"),
+        (lambda t: (t / "taken").mkdir(), "taken/", "is a folder; give a file name"),
+    ],
+)
+def test_demo_plot_path_is_checked_before_training(tmp_path, capsys, make, plot, message):
+    pytest.importorskip("matplotlib")
+    make(tmp_path)
+    path = os.path.join(tmp_path, plot)
+    assert main(["demo", "--quick", *FAST, "--plot", path]) == 2
+    captured = capsys.readouterr()
+    assert "skprune demo" not in captured.out  # nothing ran
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"skprune demo: error: --plot {path}")
+    assert re.search(message, err), err
+
+
+def test_demo_plot_path_is_not_checked_with_no_plot(tmp_path, capsys):
+    argv = ["demo", "--quick", "--ratios", "0.9", *FAST, "--no-plot"]
+    assert main([*argv, "--plot", str(tmp_path / "out.xyz")]) == 0
+
+
+def test_demo_without_matplotlib_does_not_check_the_plot(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    argv = ["demo", "--quick", "--ratios", "0.9", *FAST, "--plot", str(tmp_path / "out.xyz")]
+    assert main(argv) == 0
+    assert "no plot" in capsys.readouterr().err
+
+
+def test_demo_and_bench_epochs_help_names_the_scorers_it_trains():
+    for command in ("demo", "bench"):
+        text = _option_help(_help(command), "--epochs")
+        assert "UNSEEN, Diff-In, EL2N and forgetting scorers" in text, text
+        assert "SIM keeps its 2" in text
+    assert "(default: 10; 3 with --quick)" in _option_help(_help("demo"), "--epochs")
+    assert "(default: 10)" in _option_help(_help("bench"), "--epochs")
+
+
+@pytest.mark.parametrize(
+    ("option", "default"),
+    [
+        ("--epochs", "default: the scorer's own, 2 for sim and 10 for the others"),
+        ("--strategy", "default: sims"),
+        ("--class-balance", "default: hybrid"),
+        ("--n-jobs", "default: 1"),
+        ("--random-state", "default: 0"),
+    ],
+)
+def test_select_help_shows_the_defaults(option, default):
+    assert default in _option_help(_help("select"), option)
+
+
+def test_select_epochs_help_states_the_scorers_own_defaults():
+    from skprune.cli import _make_scorer
+    from skprune.scorers import DYNAMICS_METRICS
+
+    for name in ["sim", "unseen", "diffin", *DYNAMICS_METRICS]:
+        assert _make_scorer(name, None)._default_max_epochs == (2 if name == "sim" else 10)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "1,2,x\n3,,y\n",
+            "line 3 (data row 2), column 'b': missing value; missing values are not "
+            "supported (impute them or drop the row)",
+        ),
+        ("1,2,x\n3, ,y\n", "line 3 (data row 2), column 'b': missing value"),
+        (
+            "nan,2,x\n3,4,y\n",
+            "line 2 (data row 1), column 'a': 'nan' is not a finite number; NaN and "
+            "infinity are not supported (impute them or drop the row)",
+        ),
+        ("1,2,x\n3,-inf,y\n", "line 3 (data row 2), column 'b': '-inf' is not a finite number"),
+        ("1,2,x\n3,foo,y\n", "line 3 (data row 2), column 'b': 'foo' is not a number; "),
+        # A quoted label spanning two lines: file lines and data rows part ways.
+        ('1,2,"x\ny"\n3,,z\n', "line 4 (data row 2), column 'b': missing value"),
+    ],
+)
+def test_select_csv_bad_cells_are_named_by_line_and_column(tmp_path, capsys, body, message):
+    (tmp_path / "d.csv").write_text("a,b,label\n" + body)
+    argv = _select_args(tmp_path / "d.csv", tmp_path / "core.npz", "--label-column", "label")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"skprune select: error: {tmp_path / 'd.csv'}: ")
+    assert message in err, err
