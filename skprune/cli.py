@@ -313,6 +313,9 @@ def read_dataset(path, *, y_path=None, label_column=None):
     return X.astype(np.float32), y
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _read_csv(path, label_column):
     import csv
 
@@ -339,8 +342,9 @@ def _read_csv(path, label_column):
         X = np.array([[float(row[i]) for i in features] for row in body])
     except ValueError:
         X = None
-    # float() also reads "nan" and "inf", which the scorers would reject without a place.
-    if X is None or not np.isfinite(X).all():
+    # float() also reads "nan" and "inf", which the scorers would reject without a place;
+    # the nets compute in float32, where 1e39 is infinite too.
+    if X is None or not (np.abs(X) <= _FLOAT32_MAX).all():
         raise _bad_cell(path, header, body, lines[1:], features)
     return X, y
 
@@ -366,6 +370,11 @@ def _bad_cell(path, header, body, lines, features):
                 return InputError(
                     f"{where}: {row[i]!r} is not a finite number; NaN and infinity are not "
                     "supported (impute them or drop the row)"
+                )
+            if abs(value) > _FLOAT32_MAX:
+                return InputError(
+                    f"{where}: {row[i]!r} is too large for float32, in which the nets compute "
+                    "(rescale the column)"
                 )
     raise AssertionError("called without a bad cell")
 

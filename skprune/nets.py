@@ -328,6 +328,44 @@ def make_default_net(
     )
 
 
+def batches_per_epoch(net_params, n_samples):
+    """Training batches in one epoch of a skorch net fitted on ``n_samples``.
+
+    Counted as skorch's training iterator does: ``iterator_train__batch_size``
+    overrides ``batch_size``, ``None`` or ``-1`` is one batch of all the
+    data, and ``iterator_train__drop_last`` drops a last, partial batch
+    (which otherwise counts as one).
+
+    Parameters
+    ----------
+    net_params : dict
+        The net's parameters, as ``net.get_params()`` returns them.
+    n_samples : int or float
+        Samples the net trains on.
+
+    Returns
+    -------
+    n_batches : int
+
+    Examples
+    --------
+    >>> from skprune.nets import batches_per_epoch
+    >>> batches_per_epoch({"batch_size": 128}, 1000)
+    8
+    >>> batches_per_epoch({"batch_size": 128, "iterator_train__drop_last": True}, 1000)
+    7
+    >>> batches_per_epoch({"batch_size": -1, "iterator_train__batch_size": 100}, 1000)
+    10
+    """
+    n_samples = int(np.ceil(n_samples))
+    batch_size = net_params.get("iterator_train__batch_size", net_params.get("batch_size"))
+    if batch_size in (None, -1) or n_samples == 0:
+        return 1 if n_samples else 0
+    if net_params.get("iterator_train__drop_last", False):
+        return n_samples // int(batch_size)
+    return -(-n_samples // int(batch_size))
+
+
 def prepare_net(estimator, X, n_classes, *, max_epochs=None, device="auto", width=1.0):
     """Return an unfitted net ready for scoring: a clone, never the user's object.
 

@@ -16,7 +16,7 @@ from numbers import Real
 import numpy as np
 from skorch.callbacks import Callback
 
-from .nets import global_rng_kept, infer
+from .nets import batches_per_epoch, global_rng_kept, infer
 
 __all__ = ["OutputRecorder", "CheckpointRecorder"]
 
@@ -207,12 +207,7 @@ class CheckpointRecorder(Callback):
                 "CheckpointRecorder needs a net with train_split=None (it counts the training "
                 f"steps over all the samples passed to fit), got train_split={net.train_split!r}"
             )
-        n_samples = len(net.get_dataset(X, y))
-        batch_size = net.get_params().get("iterator_train__batch_size", net.batch_size)
-        if batch_size in (None, -1):
-            batch_size = n_samples
-        drop_last = bool(net.get_params().get("iterator_train__drop_last", False))
-        per_epoch = n_samples // batch_size if drop_last else -(-n_samples // batch_size)
+        per_epoch = batches_per_epoch(net.get_params(), len(net.get_dataset(X, y)))
         self.total_steps_ = int(net.max_epochs) * max(per_epoch, 1)
         m = int(self.n_checkpoints)
         if not 1 <= m <= self.total_steps_:

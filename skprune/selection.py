@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
@@ -145,8 +144,10 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     A scorer refitted on a small coreset with its usual epochs would take a
     fraction of the updates and score with an undertrained net. The steps
     are counted in batches of the scorer's nets (each of which may train on
-    a part of the data, as UNSEEN's do), a partial batch counting as one, so
-    a coreset smaller than a batch gets one step per epoch. Scorers without
+    a part of the data, as UNSEEN's do) as skorch forms them
+    (:func:`~skprune.nets.batches_per_epoch`: the iterator's batch size, one
+    batch for ``batch_size=-1``, a partial batch counting as one unless it is
+    dropped), so a coreset smaller than a batch gets one step per epoch. Scorers without
     a ``max_epochs`` parameter, or whose epoch count cannot be read, are left
     as they are.
     """
@@ -163,11 +164,16 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
         )
     if epochs is None:
         return scorer
-    per_net = getattr(scorer, "_samples_per_net", lambda n_samples: n_samples)
-    batch_size = getattr(scorer, "_batch_size", lambda: None)()
-    if batch_size:
-        steps_full, steps_fit = (math.ceil(per_net(n) / batch_size) for n in (n_full, n_fit))
-    else:
+    batches = getattr(scorer, "_batches_per_epoch", lambda n_samples: None)
+    steps_full, steps_fit = batches(n_full), batches(n_fit)
+    if steps_full and steps_fit == 0:
+        raise ValueError(
+            f"a step of {n_fit} samples gives {type(scorer).__name__}'s nets no training batch "
+            "(they drop the last, partial one: iterator_train__drop_last=True); lower their "
+            "batch_size, drop drop_last or use fewer n_steps"
+        )
+    if not steps_full:
+        # Not one of our scorers: the batch count cannot be read.
         steps_full, steps_fit = n_full, n_fit
     # Integer ceiling: a float ratio could round 45.0 up to 46.
     return scorer.set_params(max_epochs=-(-int(epochs) * steps_full // steps_fit))
@@ -209,8 +215,9 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         samples not yet selected with its ``score_samples`` and adds the next
         part from them with the same ``strategy``. A step's scorer trains for
         as many SGD steps as on all the data (its ``max_epochs`` scaled by
-        the ratio of batches per epoch), so small coresets are not
-        undertrained; each step's training then costs about one scoring
+        the ratio of batches per epoch, counted as skorch forms them: the
+        training iterator's batch size, ``drop_last``), so small coresets
+        are not undertrained; each step's training then costs about one scoring
         of the full data, plus the scoring of the remaining samples (for
         ``"forgetting"`` and ``"aum"``, one pass over them per recorded
         epoch). Needs a single scorer with ``score_samples``. Step 1 keeps
@@ -624,6 +631,8 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 "lower pruning_ratio"
                 + (" or a lower min_per_class" if floor == self.min_per_class else "")
             )
+        # Step 2 refits on the smallest coreset; a batch count of zero fails here, untrained.
+        _with_fixed_iterations(clone(scorer), first, n_samples)
 
     def _first_step_floor(self, scorer):
         """Per-class floor of step 1: ``min_per_class``, raised to what the step scorers need.

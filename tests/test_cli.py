@@ -593,6 +593,8 @@ def test_select_epochs_help_states_the_scorers_own_defaults():
         ),
         ("1,2,x\n3,-inf,y\n", "line 3 (data row 2), column 'b': '-inf' is not a finite number"),
         ("1,2,x\n3,foo,y\n", "line 3 (data row 2), column 'b': 'foo' is not a number; "),
+        # Finite in float64, infinite in the nets' float32.
+        ("1,-1e39,x\n3,4,y\n", "line 2 (data row 1), column 'b': '-1e39' is too large for float32"),
         # A quoted label spanning two lines: file lines and data rows part ways.
         ('1,2,"x\ny"\n3,,z\n', "line 4 (data row 2), column 'b': missing value"),
     ],

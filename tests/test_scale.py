@@ -195,7 +195,10 @@ def test_float16_records_halve_memory_and_keep_the_scores(small_data):
 
 
 class _InputsOnly(Dataset):
-    """A dataset whose items are inputs only, as float64 numpy rows."""
+    """A dataset whose items are inputs only, as float64 numpy rows, indexed by plain ints.
+
+    Like a dataset keyed by a dict or a JSON index, it refuses numpy integers.
+    """
 
     def __init__(self, X):
         self.X = X.astype(np.float64)
@@ -204,6 +207,8 @@ class _InputsOnly(Dataset):
         return len(self.X)
 
     def __getitem__(self, i):
+        if not isinstance(i, int):
+            raise TypeError(f"index must be an int, got {type(i).__name__}")
         return self.X[i]
 
 
@@ -238,13 +243,14 @@ def test_training_dynamics_on_a_dataset_equals_the_array(metric, small_data):
     np.testing.assert_array_equal(on_data.classes_, on_array.classes_)
 
 
+@pytest.mark.parametrize("kind", ["pairs", "inputs"])
 @pytest.mark.parametrize("metric", ["margin", "aum"])
-def test_unseen_on_a_dataset_equals_the_array(metric, small_data):
+def test_unseen_on_a_dataset_equals_the_array(metric, kind, small_data):
     # The subsets are lazy Subset views of the dataset, never arrays.
     X, y = small_data
     params = {**UNSEEN_PARAMS, "metric": metric}
     on_array = UnseenScorer(**params).fit(X, y)
-    data = _datasets(X, y)["pairs"]
+    data = _datasets(X, y)[kind]
     on_data = UnseenScorer(**params).fit(data, y)
     np.testing.assert_array_equal(on_data.scores_, on_array.scores_)
     np.testing.assert_array_equal(on_data.subsets_, on_array.subsets_)

@@ -256,7 +256,7 @@ def test_diverged_trajectories_raise_too(scorer_class, metric, digits_subset):
 
 
 @pytest.mark.parametrize("scorer_class", [TrainingDynamicsScorer, UnseenScorer])
-def test_recording_works_with_skorch_callbacks_disabled(scorer_class, digits_subset):
+def test_recording_works_with_skorch_callbacks_disabled(scorer_class, digits_subset, capsys):
     X, y = digits_subset
     net = NeuralNetClassifier(
         MLP,
@@ -268,9 +268,12 @@ def test_recording_works_with_skorch_callbacks_disabled(scorer_class, digits_sub
         callbacks="disable",
         train_split=None,
     )
-    scores = scorer_class("aum", estimator=net, random_state=0).fit(X, y).scores_
-    assert np.isfinite(scores).all() and np.unique(scores).size > 100
+    scorer = scorer_class("aum", estimator=net, random_state=0).fit(X, y)
+    assert np.isfinite(scorer.scores_).all() and np.unique(scorer.scores_).size > 100
     assert net.callbacks == "disable"  # the user's net is untouched
+    # skorch's defaults stay off: only the recorder runs, and nothing is printed.
+    assert [name for name, _ in scorer.nets_[0].callbacks_] == ["skprune_recorder"]
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize(

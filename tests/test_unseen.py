@@ -8,7 +8,13 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 
-from skprune import CoresetSelector, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from skprune import (
+    CoresetSelector,
+    DiffInScorer,
+    SIMScorer,
+    TrainingDynamicsScorer,
+    UnseenScorer,
+)
 from skprune.nets import infer
 from skprune.sampling import coreset_size, sims_density
 from skprune.scorers.dynamics import (
@@ -124,6 +130,8 @@ def test_same_seed_same_scores_also_with_n_jobs(small_data):
     np.testing.assert_array_equal(serial.subsets_, parallel.subsets_)
     np.testing.assert_array_equal(serial.scores_, parallel.scores_)
     np.testing.assert_array_equal(serial.scores_, again.scores_)
+    # The recorders' held-out rows were dropped (in the workers, before pickling).
+    assert all(dict(net.callbacks_)["skprune_recorder"].X is None for net in parallel.nets_)
     other = _unseen("aum", n_jobs=1, random_state=1).fit(X, y)
     assert not np.array_equal(serial.subsets_, other.subsets_)
     assert not np.allclose(serial.scores_, other.scores_)
@@ -396,8 +404,10 @@ class BatchCountingScorer:
 
     def _fit(self, X, y):
         super()._fit(X, y)
-        steps = [sum(len(epoch["batches"]) for epoch in net.history) for net in self.nets_]
-        BatchCountingScorer.fits.append((len(X), steps, self.max_epochs))
+        nets = getattr(self, "nets_", None) or [self.net_]
+        steps = [sum(len(epoch["batches"]) for epoch in net.history) for net in nets]
+        per_epoch = [len(net.history[0]["batches"]) for net in nets]
+        BatchCountingScorer.fits.append((len(X), steps, per_epoch))
 
 
 class CountingDynamics(BatchCountingScorer, TrainingDynamicsScorer):
@@ -408,27 +418,61 @@ class CountingUnseen(BatchCountingScorer, UnseenScorer):
     pass
 
 
+class CountingDiffIn(BatchCountingScorer, DiffInScorer):
+    pass
+
+
 @pytest.mark.parametrize(
-    "scorer",
-    [CountingDynamics("margin", max_epochs=2), CountingUnseen("margin", max_epochs=2)],
-    ids=["dynamics", "unseen"],
+    "make_scorer",
+    [
+        lambda net: CountingDynamics("margin", max_epochs=2),
+        lambda net: CountingUnseen("margin", max_epochs=2),
+        # Diff-In's default net drops each epoch's last, partial batch.
+        lambda net: CountingDiffIn(max_epochs=2, n_checkpoints=2),
+        # skorch's own batch settings: one batch of all the data, the
+        # iterator's batch size over the net's, and a dropped last batch.
+        lambda net: CountingDynamics("margin", estimator=net(batch_size=-1)),
+        lambda net: CountingDynamics(
+            "margin", estimator=net(batch_size=-1, iterator_train__batch_size=16)
+        ),
+        lambda net: CountingDynamics(
+            "margin", estimator=net(batch_size=16, iterator_train__drop_last=True)
+        ),
+    ],
+    ids=["dynamics", "unseen", "diffin", "one-batch", "iterator-batch-size", "drop-last"],
 )
-def test_step_scorers_train_for_as_many_steps_as_on_all_data(scorer):
+def test_step_scorers_train_for_as_many_steps_as_on_all_data(make_scorer, tiny_net):
     # 600 samples in batches of 128: the nets of the full-data fit take 5 steps
     # an epoch (UNSEEN's, on 200 samples each, 2); coresets below a batch take one.
     X, y = make_classification(600, 8, n_informative=5, n_classes=4, random_state=0)
     X = X.astype("float32")
     BatchCountingScorer.fits.clear()
     CoresetSelector(
-        scorer, pruning_ratio=0.7, strategy="hard", n_steps=3, min_per_class=3, random_state=0
+        make_scorer(lambda **params: tiny_net(8, 4, max_epochs=2, **params)),
+        pruning_ratio=0.7,
+        strategy="hard",
+        n_steps=3,
+        min_per_class=3,
+        random_state=0,
     ).fit(X, y)
     (n_all, full_steps, _), *steps = BatchCountingScorer.fits
     assert n_all == 600
     assert [n for n, _, _ in steps] == [60, 120]
-    for _, net_steps, _ in steps:
+    for _, net_steps, per_epoch in steps:
         # Never fewer steps than on all the data, and less than one epoch more.
         assert min(net_steps) >= max(full_steps)
-        assert max(net_steps) < max(full_steps) + 2
+        assert max(net_steps) < max(full_steps) + max(per_epoch)
+
+
+def test_a_step_without_a_whole_batch_fails_before_training(tiny_net):
+    net = tiny_net(8, 4, max_epochs=2, batch_size=100, iterator_train__drop_last=True)
+    scorer = CountingDynamics("margin", estimator=net)
+    X, y = make_classification(600, 8, n_informative=5, n_classes=4, random_state=0)
+    BatchCountingScorer.fits.clear()
+    selector = CoresetSelector(scorer, pruning_ratio=0.7, strategy="hard", n_steps=3)
+    with pytest.raises(ValueError, match="a step of 60 samples gives .* no training batch"):
+        selector.fit(X.astype("float32"), y)
+    assert BatchCountingScorer.fits == []
 
 
 def test_default_net_epochs_are_scaled_too():

@@ -19,7 +19,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..nets import global_rng_kept, iter_outputs, make_default_net, prepare_net, seeded
+from ..nets import (
+    batches_per_epoch,
+    global_rng_kept,
+    iter_outputs,
+    make_default_net,
+    prepare_net,
+    seeded,
+)
 
 __all__ = ["BaseScorer"]
 
@@ -71,7 +78,8 @@ class _ScoringDataset(torch.utils.data.Dataset):
         if isinstance(self.source, np.ndarray):
             # A copy: rows of a read-only memory map cannot back a tensor.
             return torch.from_numpy(np.array(self.source[i], dtype=np.float32))
-        item = self.source[i]
+        # Our index views hold numpy integers; a user's dataset may expect a plain int.
+        item = self.source[int(i)]
         if isinstance(self.source, torch.utils.data.Dataset) and isinstance(item, tuple | list):
             item = item[0]
         if not isinstance(item, torch.Tensor):
@@ -86,7 +94,8 @@ class _ScoringDataset(torch.utils.data.Dataset):
         # index of an array source instead of a Python call per sample.
         if not isinstance(self.source, np.ndarray):
             return [self[i] for i in indices]
-        rows = torch.from_numpy(np.array(self.source[np.asarray(indices)], dtype=np.float32))
+        # Fancy indexing copies already (also from a read-only memory map).
+        rows = torch.from_numpy(np.asarray(self.source[np.asarray(indices)], dtype=np.float32))
         codes = self.codes[indices] if self.codes is not None else np.zeros(len(indices), int)
         return list(zip(rows.unbind(0), codes.tolist(), strict=True))
 
@@ -243,11 +252,21 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         """Samples each of the scorer's nets trains on when it is fitted on ``n_samples``."""
         return n_samples
 
-    def _batch_size(self):
-        """Training batch size of the scorer's nets, or None when it cannot be read."""
+    def _net_params(self):
+        """Parameters of the nets before training, or None when they cannot be read."""
         if self.estimator is None:
-            return inspect.signature(make_default_net).parameters["batch_size"].default
-        return getattr(self.estimator, "batch_size", None)
+            return {
+                "batch_size": inspect.signature(make_default_net).parameters["batch_size"].default
+            }
+        get_params = getattr(self.estimator, "get_params", None)
+        return get_params() if get_params is not None else None
+
+    def _batches_per_epoch(self, n_samples):
+        """Training batches per epoch of each net when fitted on ``n_samples``, or None."""
+        params = self._net_params()
+        if params is None:
+            return None
+        return batches_per_epoch(params, self._samples_per_net(n_samples))
 
     def _class_size_advice(self):
         """How to fix too small classes; scorers whose need comes from a parameter override it."""
@@ -275,8 +294,14 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             # skorch's callbacks="disable" would switch ours off too; the net
             # is an uninitialized clone, so assigning needs no set_params (which
             # fails on "disable" in skorch 1.x).
+            disabled = net.callbacks == "disable"
             own = [] if isinstance(net.callbacks, str) else list(net.callbacks or [])
             net.callbacks = own + list(callbacks)
+            if disabled:
+                # Assigning a list switches skorch's defaults (PrintLog, ...) back on.
+                net.set_params(
+                    **{f"callbacks__{name}": None for name, _ in net.get_default_callbacks()}
+                )
         return net
 
     def _check_output_width(self, X):

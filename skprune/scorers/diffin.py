@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import influence
-from ..nets import applied_last_linear, infer
+from ..nets import applied_last_linear, batches_per_epoch, infer
 from ..recording import CheckpointRecorder
 from ._base import BaseScorer, _fit_seeded, _take
 
@@ -315,6 +315,20 @@ class DiffInScorer(BaseScorer):
             return n_samples
         return n_samples - np.ceil(self.validation_fraction * n_samples)
 
+    def _drops_last_batch(self, n_train, batch_size):
+        # An epoch's last, partial batch takes a much noisier step; with m
+        # evenly spaced checkpoints the parameters right after it can be
+        # every checkpoint (10 epochs, m = 5 puts all of them at epoch
+        # ends), which wrecked the influence sums on Fashion-MNIST.
+        return self.estimator is None and n_train > batch_size
+
+    def _batches_per_epoch(self, n_samples):
+        params = self._net_params()
+        n_train = self._samples_per_net(n_samples)
+        if self._drops_last_batch(n_train, params["batch_size"]):
+            params = {**params, "iterator_train__drop_last": True}
+        return batches_per_epoch(params, n_train)
+
     def _make_net(self, X, callbacks=()):
         net = super()._make_net(X, callbacks)
         if self.estimator is None:
@@ -331,11 +345,7 @@ class DiffInScorer(BaseScorer):
             X_target, y_target = _take(X, validation), y[validation]
         recorder = CheckpointRecorder(n_checkpoints=self.n_checkpoints, clip=True)
         net = self._make_net(X, [("skprune_checkpoints", recorder)])
-        if self.estimator is None and train.size > net.batch_size:
-            # An epoch's last, partial batch takes a much noisier step; with m
-            # evenly spaced checkpoints the parameters right after it can be
-            # every checkpoint (10 epochs, m = 5 puts all of them at epoch
-            # ends), which wrecked the influence sums on Fashion-MNIST.
+        if self._drops_last_batch(train.size, net.batch_size):
             net.set_params(iterator_train__drop_last=True)
         if self.verbose:
             print(

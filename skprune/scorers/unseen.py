@@ -200,7 +200,7 @@ class UnseenScorer(BaseScorer):
                 f"[UnseenScorer] training {n_subsets} models{repeats} on stratified subsets of "
                 f"about {n_samples // n_subsets} samples each (metric={self.metric!r})"
             )
-        self.nets_ = self._parallel(_fit_seeded, tasks)
+        self.nets_ = self._parallel(_fit_releasing_held_out if trajectory else _fit_seeded, tasks)
 
         total = np.zeros(n_samples)
         for index, net in enumerate(self.nets_):
@@ -214,12 +214,7 @@ class UnseenScorer(BaseScorer):
     def _held_out_difficulty(self, net, X, y):
         """Difficulty of the samples ``net`` did not train on, from that net alone."""
         if self.metric in _TRAJECTORY_METRICS:
-            recorder = _recorder(net)
-            difficulty = chunked_trajectory_difficulty(self.metric, recorder.logits_, y)
-            # The held-out rows were needed only while training; dropping the
-            # recorder's view keeps the fitted scorer (and its pickle) small.
-            recorder.X = None
-            return difficulty
+            return chunked_trajectory_difficulty(self.metric, _recorder(net).logits_, y)
         return ensemble_difficulty([net], self.metric, X, y)
 
     # --- scoring new samples ---------------------------------------------------
@@ -277,3 +272,15 @@ class UnseenScorer(BaseScorer):
         components : ndarray of shape (n_samples, 1)
         """
         return super().transform(X)
+
+
+def _fit_releasing_held_out(net, X, y, seed):
+    """Fit a net that records its held-out rows, then drop its view of them.
+
+    The rows were needed only while training. Dropping them in the worker,
+    before joblib pickles the net back, keeps every returned net (and the
+    fitted scorer) from carrying a copy of ``X``.
+    """
+    net = _fit_seeded(net, X, y, seed)
+    _recorder(net).X = None
+    return net
