@@ -313,7 +313,10 @@ def read_dataset(path, *, y_path=None, label_column=None):
     return X.astype(np.float32), y
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+def _finite_in_float32(values):
+    """Whether values stay finite as float32 (3.4028235e+38 rounds down to float32's max)."""
+    with np.errstate(over="ignore"):
+        return np.isfinite(np.asarray(values, dtype=np.float64).astype(np.float32))
 
 
 def _read_csv(path, label_column):
@@ -344,7 +347,7 @@ def _read_csv(path, label_column):
         X = None
     # float() also reads "nan" and "inf", which the scorers would reject without a place;
     # the nets compute in float32, where 1e39 is infinite too.
-    if X is None or not (np.abs(X) <= _FLOAT32_MAX).all():
+    if X is None or not _finite_in_float32(X).all():
         raise _bad_cell(path, header, body, lines[1:], features)
     return X, y
 
@@ -371,7 +374,7 @@ def _bad_cell(path, header, body, lines, features):
                     f"{where}: {row[i]!r} is not a finite number; NaN and infinity are not "
                     "supported (impute them or drop the row)"
                 )
-            if abs(value) > _FLOAT32_MAX:
+            if not _finite_in_float32(value):
                 return InputError(
                     f"{where}: {row[i]!r} is too large for float32, in which the nets compute "
                     "(rescale the column)"

@@ -332,15 +332,16 @@ def batches_per_epoch(net_params, n_samples):
     """Training batches in one epoch of a skorch net fitted on ``n_samples``.
 
     Counted as skorch's training iterator does: ``iterator_train__batch_size``
-    overrides ``batch_size``, ``None`` or ``-1`` is one batch of all the
-    data, and ``iterator_train__drop_last`` drops a last, partial batch
-    (which otherwise counts as one).
+    overrides ``batch_size``, ``-1`` is one batch of all the data, ``None``
+    (no batching in torch's ``DataLoader``) one step per sample, and
+    ``iterator_train__drop_last`` drops a last, partial batch (which
+    otherwise counts as one).
 
     Parameters
     ----------
     net_params : dict
         The net's parameters, as ``net.get_params()`` returns them.
-    n_samples : int or float
+    n_samples : int
         Samples the net trains on.
 
     Returns
@@ -357,9 +358,11 @@ def batches_per_epoch(net_params, n_samples):
     >>> batches_per_epoch({"batch_size": -1, "iterator_train__batch_size": 100}, 1000)
     10
     """
-    n_samples = int(np.ceil(n_samples))
+    n_samples = int(n_samples)
     batch_size = net_params.get("iterator_train__batch_size", net_params.get("batch_size"))
-    if batch_size in (None, -1) or n_samples == 0:
+    if batch_size is None:
+        return n_samples
+    if batch_size == -1 or n_samples == 0:
         return 1 if n_samples else 0
     if net_params.get("iterator_train__drop_last", False):
         return n_samples // int(batch_size)

@@ -147,8 +147,11 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     a part of the data, as UNSEEN's do) as skorch forms them
     (:func:`~skprune.nets.batches_per_epoch`: the iterator's batch size, one
     batch for ``batch_size=-1``, a partial batch counting as one unless it is
-    dropped), so a coreset smaller than a batch gets one step per epoch. Scorers without
-    a ``max_epochs`` parameter, or whose epoch count cannot be read, are left
+    dropped), so a coreset smaller than a batch gets one step per epoch; the
+    step's net with the fewest batches gets at least the steps of the full
+    fit's net with the most. A coreset that gives a net no batch at all (its
+    last, partial batch dropped) raises ``ValueError``. Scorers without a
+    ``max_epochs`` parameter, or whose epoch count cannot be read, are left
     as they are.
     """
     params = scorer.get_params(deep=False)
@@ -165,7 +168,10 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     if epochs is None:
         return scorer
     batches = getattr(scorer, "_batches_per_epoch", lambda n_samples: None)
-    steps_full, steps_fit = batches(n_full), batches(n_fit)
+    full, fit = batches(n_full), batches(n_fit)
+    # The step's net with the fewest batches takes at least the steps of the full fit's
+    # net with the most (UNSEEN's subsets differ by one sample).
+    steps_full, steps_fit = (full[1], fit[0]) if full is not None else (None, None)
     if steps_full and steps_fit == 0:
         raise ValueError(
             f"a step of {n_fit} samples gives {type(scorer).__name__}'s nets no training batch "

@@ -577,6 +577,15 @@ def test_select_epochs_help_states_the_scorers_own_defaults():
         assert _make_scorer(name, None)._default_max_epochs == (2 if name == "sim" else 10)
 
 
+def test_select_csv_reads_float32s_largest_value(tmp_path):
+    from skprune.cli import _read_csv
+
+    # numpy and pandas write float32's max so; as float64 it is just above it.
+    (tmp_path / "d.csv").write_text("a,b,label\n3.4028235e+38,-3.4028235e+38,x\n1,2,y\n")
+    X, _ = _read_csv(tmp_path / "d.csv", "label")
+    assert np.isfinite(X.astype(np.float32)).all()
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

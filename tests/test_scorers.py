@@ -274,6 +274,10 @@ def test_recording_works_with_skorch_callbacks_disabled(scorer_class, digits_sub
     # skorch's defaults stay off: only the recorder runs, and nothing is printed.
     assert [name for name, _ in scorer.nets_[0].callbacks_] == ["skprune_recorder"]
     assert capsys.readouterr().out == ""
+    # Without the epoch's train_loss the "did not learn" check reads the batches' losses.
+    net.set_params(lr=1e-9)
+    with pytest.warns(ConvergenceWarning, match="did not learn"):
+        scorer_class("aum", estimator=net, random_state=0).fit(X, y)
 
 
 @pytest.mark.parametrize(

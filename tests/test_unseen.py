@@ -122,16 +122,26 @@ def test_subsets_partition_the_data_and_are_stratified(n_subsets, small_data):
         assert per_subset.max() - per_subset.min() <= 1, (label, per_subset)
 
 
-def test_same_seed_same_scores_also_with_n_jobs(small_data):
+def test_same_seed_same_scores_also_with_n_jobs(small_data, monkeypatch):
     X, y = small_data
     serial = _unseen("aum", n_jobs=1).fit(X, y)
+    returned, run_tasks = [], UnseenScorer._parallel
+
+    def parallel_spy(self, function, tasks):
+        nets = run_tasks(self, function, tasks)
+        # As the workers sent them back, before the parent reads them.
+        returned.extend(dict(net.callbacks_)["skprune_recorder"].X for net in nets)
+        return nets
+
+    monkeypatch.setattr(UnseenScorer, "_parallel", parallel_spy)
     parallel = _unseen("aum", n_jobs=2).fit(X, y)
+    monkeypatch.undo()
     again = _unseen("aum", n_jobs=1).fit(X, y)
     np.testing.assert_array_equal(serial.subsets_, parallel.subsets_)
     np.testing.assert_array_equal(serial.scores_, parallel.scores_)
     np.testing.assert_array_equal(serial.scores_, again.scores_)
-    # The recorders' held-out rows were dropped (in the workers, before pickling).
-    assert all(dict(net.callbacks_)["skprune_recorder"].X is None for net in parallel.nets_)
+    # The workers dropped the recorders' held-out rows before sending the nets back.
+    assert len(returned) == len(parallel.nets_) and all(X is None for X in returned)
     other = _unseen("aum", n_jobs=1, random_state=1).fit(X, y)
     assert not np.array_equal(serial.subsets_, other.subsets_)
     assert not np.allclose(serial.scores_, other.scores_)
@@ -462,6 +472,33 @@ def test_step_scorers_train_for_as_many_steps_as_on_all_data(make_scorer, tiny_n
         # Never fewer steps than on all the data, and less than one epoch more.
         assert min(net_steps) >= max(full_steps)
         assert max(net_steps) < max(full_steps) + max(per_epoch)
+
+
+def test_unequal_unseen_subsets_take_the_steps_of_the_largest(tiny_net):
+    # 183 samples kept in 3 steps of 61: UNSEEN's K = 3 step nets train on 20 or
+    # 21 of them, which batches of 20 cut into 1 or 2 batches an epoch.
+    X, y = make_classification(600, 8, n_informative=5, n_classes=4, random_state=0)
+    net = tiny_net(8, 4, max_epochs=2, batch_size=20)
+    BatchCountingScorer.fits.clear()
+    CoresetSelector(
+        CountingUnseen("margin", estimator=net),
+        pruning_ratio=0.695,
+        strategy="hard",
+        n_steps=3,
+        min_per_class=3,
+        random_state=0,
+    ).fit(X.astype("float32"), y)
+    (_, full_steps, _), *steps = BatchCountingScorer.fits
+    assert [n for n, _, _ in steps] == [61, 122]
+    for _, net_steps, _ in steps:
+        assert min(net_steps) >= max(full_steps)
+    # With the last, partial batch dropped, 20 samples in batches of 21 give no batch.
+    net = tiny_net(8, 4, max_epochs=2, batch_size=21, iterator_train__drop_last=True)
+    selector = CoresetSelector(
+        CountingUnseen("margin", estimator=net), pruning_ratio=0.695, strategy="hard", n_steps=3
+    )
+    with pytest.raises(ValueError, match="a step of 61 samples gives .* no training batch"):
+        selector.fit(X.astype("float32"), y)
 
 
 def test_a_step_without_a_whole_batch_fails_before_training(tiny_net):

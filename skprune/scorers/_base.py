@@ -248,9 +248,9 @@ class BaseScorer(TransformerMixin, BaseEstimator):
             X = _ScoringDataset(X.source, codes)
         return X, codes
 
-    def _samples_per_net(self, n_samples):
-        """Samples each of the scorer's nets trains on when it is fitted on ``n_samples``."""
-        return n_samples
+    def _net_sizes(self, n_samples):
+        """``(fewest, most)`` samples one of the nets trains on when fitted on ``n_samples``."""
+        return n_samples, n_samples
 
     def _net_params(self):
         """Parameters of the nets before training, or None when they cannot be read."""
@@ -262,11 +262,14 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         return get_params() if get_params is not None else None
 
     def _batches_per_epoch(self, n_samples):
-        """Training batches per epoch of each net when fitted on ``n_samples``, or None."""
+        """``(fewest, most)`` training batches per epoch of a net when fitted on ``n_samples``.
+
+        None when the nets' parameters cannot be read.
+        """
         params = self._net_params()
         if params is None:
             return None
-        return batches_per_epoch(params, self._samples_per_net(n_samples))
+        return tuple(batches_per_epoch(params, size) for size in self._net_sizes(n_samples))
 
     def _class_size_advice(self):
         """How to fix too small classes; scorers whose need comes from a parameter override it."""
@@ -520,6 +523,13 @@ def _final_train_loss(net):
     try:
         return float(net.history[-1, "train_loss"])
     except (KeyError, IndexError, TypeError, ValueError):
+        pass
+    try:
+        # callbacks="disable" drops the epoch's mean; the batches keep their losses.
+        losses = net.history[-1, "batches", :, "train_loss"]
+        sizes = net.history[-1, "batches", :, "train_batch_size"]
+        return float(np.average(losses, weights=sizes))
+    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
         return None
 
 

@@ -310,10 +310,11 @@ class DiffInScorer(BaseScorer):
         train, validation = next(splitter.split(np.zeros((n_samples, 1)), y))
         return np.sort(train), np.sort(validation)
 
-    def _samples_per_net(self, n_samples):
-        if self.target == "self" or self.validation_data is not None:
-            return n_samples
-        return n_samples - np.ceil(self.validation_fraction * n_samples)
+    def _net_sizes(self, n_samples):
+        n_train = n_samples
+        if self.target != "self" and self.validation_data is None:
+            n_train -= int(np.ceil(self.validation_fraction * n_samples))
+        return n_train, n_train
 
     def _drops_last_batch(self, n_train, batch_size):
         # An epoch's last, partial batch takes a much noisier step; with m
@@ -324,10 +325,11 @@ class DiffInScorer(BaseScorer):
 
     def _batches_per_epoch(self, n_samples):
         params = self._net_params()
-        n_train = self._samples_per_net(n_samples)
-        if self._drops_last_batch(n_train, params["batch_size"]):
+        n_train, _ = self._net_sizes(n_samples)
+        if self._drops_last_batch(n_train, params.get("batch_size")):
             params = {**params, "iterator_train__drop_last": True}
-        return batches_per_epoch(params, n_train)
+        n_batches = batches_per_epoch(params, n_train)
+        return n_batches, n_batches
 
     def _make_net(self, X, callbacks=()):
         net = super()._make_net(X, callbacks)

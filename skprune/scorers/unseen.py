@@ -156,8 +156,9 @@ class UnseenScorer(BaseScorer):
         # Stratification puts every class in every subset only if it has K samples.
         return self.n_subsets
 
-    def _samples_per_net(self, n_samples):
-        return n_samples / self.n_subsets
+    def _net_sizes(self, n_samples):
+        # Stratified folds: subsets of floor or ceil of n / K samples.
+        return n_samples // self.n_subsets, -(-n_samples // self.n_subsets)
 
     def _class_size_advice(self):
         return (
