@@ -168,19 +168,20 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     if epochs is None:
         return scorer
     batches = getattr(scorer, "_batches_per_epoch", lambda n_samples: None)
-    full, fit = batches(n_full), batches(n_fit)
-    # The step's net with the fewest batches takes at least the steps of the full fit's
-    # net with the most (UNSEEN's subsets differ by one sample).
-    steps_full, steps_fit = (full[1], fit[0]) if full is not None else (None, None)
-    if steps_full and steps_fit == 0:
-        raise ValueError(
-            f"a step of {n_fit} samples gives {type(scorer).__name__}'s nets no training batch "
-            "(they drop the last, partial one: iterator_train__drop_last=True); lower their "
-            "batch_size, drop drop_last or use fewer n_steps"
-        )
-    if not steps_full:
-        # Not one of our scorers: the batch count cannot be read.
+    full = batches(n_full)
+    if full is None or full[1] == 0:
+        # Not one of our scorers (the batch count cannot be read): count samples.
         steps_full, steps_fit = n_full, n_fit
+    else:
+        # The step's net with the fewest batches takes at least the steps of the full
+        # fit's net with the most (UNSEEN's subsets differ by one sample).
+        steps_full, steps_fit = full[1], batches(n_fit)[0]
+        if steps_fit == 0:
+            raise ValueError(
+                f"a step of {n_fit} samples gives {type(scorer).__name__}'s nets no training "
+                "batch (they drop the last, partial one: iterator_train__drop_last=True); "
+                "lower their batch_size, drop drop_last or use fewer n_steps"
+            )
     # Integer ceiling: a float ratio could round 45.0 up to 46.
     return scorer.set_params(max_epochs=-(-int(epochs) * steps_full // steps_fit))
 

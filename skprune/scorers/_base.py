@@ -261,15 +261,20 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         get_params = getattr(self.estimator, "get_params", None)
         return get_params() if get_params is not None else None
 
+    def _train_params(self, n_train):
+        """Parameters a net trains with on ``n_train`` samples (scorers may change them)."""
+        return self._net_params()
+
     def _batches_per_epoch(self, n_samples):
         """``(fewest, most)`` training batches per epoch of a net when fitted on ``n_samples``.
 
         None when the nets' parameters cannot be read.
         """
-        params = self._net_params()
-        if params is None:
+        if self._net_params() is None:
             return None
-        return tuple(batches_per_epoch(params, size) for size in self._net_sizes(n_samples))
+        return tuple(
+            batches_per_epoch(self._train_params(size), size) for size in self._net_sizes(n_samples)
+        )
 
     def _class_size_advice(self):
         """How to fix too small classes; scorers whose need comes from a parameter override it."""

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import influence
-from ..nets import applied_last_linear, batches_per_epoch, infer
+from ..nets import applied_last_linear, infer
 from ..recording import CheckpointRecorder
 from ._base import BaseScorer, _fit_seeded, _take
 
@@ -323,13 +323,11 @@ class DiffInScorer(BaseScorer):
         # ends), which wrecked the influence sums on Fashion-MNIST.
         return self.estimator is None and n_train > batch_size
 
-    def _batches_per_epoch(self, n_samples):
+    def _train_params(self, n_train):
         params = self._net_params()
-        n_train, _ = self._net_sizes(n_samples)
         if self._drops_last_batch(n_train, params.get("batch_size")):
             params = {**params, "iterator_train__drop_last": True}
-        n_batches = batches_per_epoch(params, n_train)
-        return n_batches, n_batches
+        return params
 
     def _make_net(self, X, callbacks=()):
         net = super()._make_net(X, callbacks)
