@@ -215,19 +215,23 @@ def _check_ccs_parameters(hard_fraction=0.0, n_strata=50):
         raise ValueError(f"n_strata must be a positive integer, got {n_strata!r}")
 
 
-def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strata=50):
+def _rule_ccs(
+    pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strata=50, cut=None, cut_all=None
+):
     # CCS is a coverage rule, not an importance sampler: it reports no inclusion
-    # probabilities, so its coreset gets unit weights.
+    # probabilities, so its coreset gets unit weights. ``cut`` marks the pool's
+    # samples in the hard cut, ``cut_all`` the reference's (see _hardest).
     candidates = np.arange(pool.size)
-    if hard_fraction > 0:
-        cutoff = np.quantile(reference, 1.0 - hard_fraction)
-        reference = reference[reference <= cutoff]
-        kept = candidates[pool <= cutoff]
+    if cut is not None and cut.any():
+        reference = reference[~cut_all]
+        kept = candidates[~cut]
         if kept.size < k:  # too few left: give back the least hard of the cut ones
-            cut = candidates[pool > cutoff]
-            least_hard = cut[np.argsort(pool[cut], kind="stable")]
+            dropped = candidates[cut]
+            least_hard = dropped[np.argsort(pool[dropped], kind="stable")]
             kept = np.concatenate([kept, least_hard[: k - kept.size]])
         candidates = kept
+    if reference.size == 0:  # all of the reference was cut: strata over what is left
+        reference = pool[candidates]
     # Strata split the reference's score range (the class's, or all samples').
     strata = _equal_width_strata(pool[candidates], n_strata, reference)
     members = sorted((candidates[strata == s] for s in np.unique(strata)), key=len)
@@ -237,6 +241,31 @@ def _rule_ccs(pool, reference, k, rng, pruning_ratio, hard_fraction=0.0, n_strat
         chosen.append(rng.choice(m, size=take, replace=False))
         budget -= take
     return np.concatenate(chosen), None
+
+
+def _tiebroken_ranks(values, rng):
+    """Rank (0 = lowest) of each value, equal values ordered at random.
+
+    The order of ties comes from a generator derived from ``rng``'s state, so
+    ``rng``'s own stream is left as it was (untied values get the same ranks
+    whatever the generator).
+    """
+    tiebreak = _derived_generator(rng).random(values.size)
+    order = np.lexsort((tiebreak, values))
+    ranks = np.empty(values.size, dtype=np.intp)
+    ranks[order] = np.arange(values.size)
+    return ranks
+
+
+def _hardest(scores, fraction, rng):
+    """Mask of exactly ``round(fraction · n)`` highest scores, ties broken at random.
+
+    A cut by a quantile threshold keeps or removes a block of tied scores
+    whole (e.g. the many samples at the maximum forgetting count), so it can
+    remove none of the fraction asked, or far more.
+    """
+    n_cut = int(round(fraction * scores.size))
+    return _tiebroken_ranks(scores, rng) >= scores.size - n_cut
 
 
 # --- SIMS: pruning-ratio-adaptive importance sampling -----------------------------
@@ -407,11 +436,14 @@ def _pin_sims_schedule(pruning_ratio, params):
     return {**density, **pinned, "floor_start": floor, "floor_end": floor}
 
 
-def _midrank_quantile(reference, values):
-    reference = np.sort(reference)
-    below = np.searchsorted(reference, values, side="left")
-    upto = np.searchsorted(reference, values, side="right")
-    return (below + upto) / (2.0 * reference.size)
+def _tiebroken_quantile(values, rng):
+    """Quantile ``(2·rank + 1) / (2n)`` of each value, ties broken at random.
+
+    Equal to the mid-rank quantile where values are distinct; tied values get
+    distinct quantiles, so a hard cut at ``1 - h`` removes ``round(h·n)`` of
+    them instead of all or none of a tied block.
+    """
+    return (2 * _tiebroken_ranks(values, rng) + 1) / (2.0 * values.size)
 
 
 def _capped_scale(weights, k):
@@ -512,7 +544,7 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
     class_quantile = np.zeros(scores.size)
     for code in range(quotas.size):
         members = np.flatnonzero(y_codes == code)
-        class_quantile[members] = _midrank_quantile(scores[members], scores[members])
+        class_quantile[members] = _tiebroken_quantile(scores[members], rng)
     target = np.zeros(scores.size)
     for code, quota in enumerate(quotas):
         members = np.flatnonzero(y_codes == code)
@@ -521,7 +553,7 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
             target[members] = _spread(covered(weights, members), quota)
     n_global = n_keep - int(quotas.sum())
     if n_global:
-        global_quantile = _midrank_quantile(scores, scores)
+        global_quantile = _tiebroken_quantile(scores, rng)
         if cut_scope == "class":
             # Tilt by the quantile among all samples; cut by the quantile within the class.
             uncut = {**density, "cut_start": 0.0, "cut_end": 0.0}
@@ -571,7 +603,7 @@ STRATEGIES = (*_RULES, "sims")
 def _rule_parameters(strategy):
     """Names of the rule parameters ``strategy`` takes through :func:`select`'s ``**params``."""
     function = select_sims if strategy == "sims" else _RULES[strategy]
-    shared = {"class_balance", "min_per_class", "random_state"}
+    shared = {"class_balance", "min_per_class", "random_state", "cut", "cut_all"}
     return tuple(
         name
         for name, parameter in inspect.signature(function).parameters.items()
@@ -685,6 +717,14 @@ def select(
     if strategy == "sims":
         return Selection(*_select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, params))
     rule = _RULES[strategy]
+    # CCS cuts the hardest hard_fraction of all the samples once, exactly (as its authors'
+    # code does), before the class and global parts draw from the rest.
+    cut = None
+    if strategy == "ccs" and params.get("hard_fraction", 0.0) > 0:
+        cut = _hardest(scores, params["hard_fraction"], rng)
+
+    def cut_of(members):
+        return {} if cut is None else {"cut": cut[members], "cut_all": cut[members]}
 
     kept = np.zeros(n_samples, dtype=bool)
     probabilities = np.zeros(n_samples)
@@ -694,7 +734,7 @@ def select(
         if quota == 0:
             continue
         picked, probability_of = rule(
-            scores[members], scores[members], quota, rng, pruning_ratio, **params
+            scores[members], scores[members], quota, rng, pruning_ratio, **params, **cut_of(members)
         )
         kept[members[picked]] = True
         deterministic |= probability_of is None
@@ -704,8 +744,9 @@ def select(
     n_global = n_keep - int(quotas.sum())
     if n_global > 0:
         remaining = np.flatnonzero(~kept)
+        global_cut = {} if cut is None else {"cut": cut[remaining], "cut_all": cut}
         picked, probability_of = rule(
-            scores[remaining], scores, n_global, rng, pruning_ratio, **params
+            scores[remaining], scores, n_global, rng, pruning_ratio, **params, **global_cut
         )
         kept[remaining[picked]] = True
         deterministic |= probability_of is None
@@ -798,8 +839,9 @@ def select_ccs(
 ):
     """Coverage-centric stratified selection (Zheng et al. 2023).
 
-    Drops the hardest ``hard_fraction`` of the samples (likely mislabeled),
-    splits the remaining score range into ``n_strata`` equal-width strata, and
+    Drops the ``round(hard_fraction · n)`` hardest of all ``n`` samples (likely
+    mislabeled; tied scores in random order, as its authors' code cuts a
+    fixed count), splits the remaining score range into ``n_strata`` equal-width strata, and
     hands the budget to strata smallest first (each gets at most an equal share
     of what is left), sampling uniformly inside each stratum.
 
@@ -852,6 +894,8 @@ def select_sims(
     class-dependent share of the budget, within all samples for the rest) is
     weighted by :func:`sims_density`; the budget is drawn without replacement
     with inclusion probabilities ``π_i = min(1, c · density(u_i))``
+    (tied difficulties are ranked in random order first, so a hard cut of
+    ``h`` removes ``round(h · n)`` samples of a tied block, not all or none)
     (randomized systematic sampling, exact for these π), and the kept samples
     carry importance weights ``1 / (n π_i)`` downstream. Samples above the
     hard cut (the estimated ``label_noise``, or ``cut_start`` → ``cut_end``

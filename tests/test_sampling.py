@@ -458,7 +458,10 @@ N_DRAWS = 2000
 
 
 def _inclusion_frequency(strategy, class_balance, ratio, **params):
+    # Probabilities are conditional on the draw's random order of tied scores (and of
+    # classes tied for the odd samples): their mean over draws is the marginal frequency.
     counts = np.zeros(SMALL_Y.size)
+    probabilities = np.zeros(SMALL_Y.size)
     for seed in range(N_DRAWS):
         sel = select(
             strategy,
@@ -470,7 +473,8 @@ def _inclusion_frequency(strategy, class_balance, ratio, **params):
             **params,
         )
         counts[sel.indices] += 1
-    return counts / N_DRAWS, sel.probabilities
+        probabilities += sel.probabilities
+    return counts / N_DRAWS, probabilities / N_DRAWS
 
 
 @pytest.mark.parametrize(
@@ -882,3 +886,45 @@ def test_sims_label_noise_is_validated(imbalanced, label_noise, error, message):
     scores, y = imbalanced
     with pytest.raises(error, match=message):
         select("sims", scores, y, 0.5, label_noise=label_noise, cut_start=0.1, cut_end=0.1)
+
+
+# --- cuts of tied scores --------------------------------------------------------------------
+
+TIED_TOP = np.r_[np.linspace(0.0, 0.5, 80), np.ones(20)]  # 20 samples tied at the top
+
+
+@pytest.mark.parametrize("hard_fraction", [0.05, 0.1, 0.15])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ccs_cuts_exactly_the_hard_fraction_of_tied_scores(hard_fraction, seed):
+    # A quantile threshold kept the whole tied block (cut 0 of the 5-15 asked).
+    n_cut = round(hard_fraction * TIED_TOP.size)
+    sel = select_ccs(
+        TIED_TOP, np.zeros(100), 0.5, hard_fraction=hard_fraction, n_strata=2, random_state=seed
+    )
+    # The small stratum (the tied block left after the cut) is kept whole.
+    assert np.count_nonzero(TIED_TOP[sel.indices] == 1) == 20 - n_cut
+
+
+def test_ccs_tied_cut_is_random_and_seeded():
+    kept = [
+        select_ccs(TIED_TOP, np.zeros(100), 0.5, hard_fraction=0.1, random_state=s).indices
+        for s in (0, 0, 1)
+    ]
+    assert_array_equal(kept[0], kept[1])
+    assert not np.array_equal(kept[0], kept[2])
+
+
+@pytest.mark.parametrize("label_noise", [0.05, 0.1, 0.15])
+@pytest.mark.parametrize("class_balance", ["global", "hybrid", "proportional"])
+def test_sims_label_noise_cut_takes_exactly_its_share_of_tied_scores(label_noise, class_balance):
+    # Mid-rank quantiles gave the tied block one quantile: 0.05 cut none, 0.10 all 20.
+    sel = select_sims(
+        TIED_TOP,
+        np.zeros(100),
+        0.5,
+        label_noise=label_noise,
+        class_balance=class_balance,
+        random_state=0,
+    )
+    assert np.count_nonzero(sel.probabilities == 0) == round(label_noise * 100)
+    assert np.all(sel.probabilities[:80] > 0)
