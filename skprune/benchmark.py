@@ -30,7 +30,6 @@ a plot is drawn.
 from __future__ import annotations
 
 import csv
-import math
 import os
 import sys
 import time
@@ -43,9 +42,10 @@ from tqdm import tqdm
 
 from .datasets import add_label_noise
 from .nets import make_default_net, seeded
-from .sampling import STRATEGIES, coreset_size, select
+from .sampling import STRATEGIES, BaseRule, check_rule, coreset_size, make_rule, select
 from .scorers import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
-from .selection import CoresetSelector, _check_selection_runs, _resolve_label_noise
+from .selection import CoresetSelector
+from .utils import equal_steps
 
 __all__ = [
     "Method",
@@ -65,7 +65,7 @@ __all__ = [
     "plot_times",
 ]
 
-_SELECTOR_KEYS = ("class_balance", "min_per_class", "class_difficulty")
+_SELECTOR_KEYS = ("class_balance", "min_per_class")
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,12 @@ class Method:
         Key of the scorer in the ``scorers`` mapping of :func:`run_benchmark`
         (:data:`SCORERS` by default); None for rules without scores
         (``"random"``). Methods naming the same scorer share one fit per seed.
-    strategy : str, default="random"
-        Selection rule, one of :data:`skprune.sampling.STRATEGIES`.
+    strategy : str or rule, default="random"
+        Selection rule: a rule object of :mod:`skprune.sampling` or the name
+        of one (:data:`skprune.sampling.STRATEGIES`).
     params : dict, default={}
-        Keyword arguments of :func:`skprune.sampling.select`: the rule's own
-        (``hard_fraction`` for ``"ccs"``, the density of ``"sims"``) and
-        ``class_balance``, ``min_per_class``, ``class_difficulty``.
+        The named rule's parameters (``hard_fraction`` for ``"ccs"``) and the
+        selector's ``class_balance``, ``min_per_class``.
     n_steps : int, default=1
         Above 1, selects with :class:`~skprune.CoresetSelector`'s incremental
         multi-step selection (UNSEEN); step 1 reuses the scorer fitted in the
@@ -117,12 +117,12 @@ class Method:
                 f"a method needs a non-empty name other than 'full' (the full-data row), "
                 f"got {self.name!r}"
             )
-        if self.strategy not in STRATEGIES:
+        if not isinstance(self.strategy, BaseRule) and self.strategy not in STRATEGIES:
             raise ValueError(
                 f"method {self.name!r}: unknown strategy {self.strategy!r}; choose one of "
                 f"{list(STRATEGIES)}"
             )
-        if self.scorer is None and self.strategy != "random":
+        if self.scorer is None and make_rule(self.strategy).requires_scores:
             raise ValueError(
                 f"method {self.name!r}: strategy {self.strategy!r} needs a scorer; only "
                 "'random' works without one"
@@ -276,7 +276,7 @@ def equal_step_epochs(epochs, n_full, n_kept):
     >>> equal_step_epochs(10, 1000, 1000)
     10
     """
-    return math.ceil(epochs * n_full / n_kept)
+    return equal_steps(epochs, n_full, n_kept)
 
 
 def train_and_evaluate(
@@ -324,28 +324,6 @@ def train_and_evaluate(
     return float(np.mean(net.predict(X_test) == y_test))
 
 
-class _ReuseFullDataFit:
-    """A ``memory`` for :class:`CoresetSelector` that returns a scorer fitted on all the data.
-
-    Step 1 of incremental selection fits the scorer on all the training data,
-    with the same parameters and seed as the scoring phase did; this hands that
-    fit back instead of repeating it for every ratio. Later steps fit on the
-    coreset so far (fewer samples) and run as usual.
-    """
-
-    def __init__(self, fitted, n_samples):
-        self.fitted = fitted
-        self.n_samples = n_samples
-
-    def cache(self, function):
-        def fit_or_reuse(scorer, X, y):
-            if len(y) == self.n_samples:
-                return self.fitted
-            return function(scorer, X, y)
-
-        return fit_or_reuse
-
-
 def _resolve_methods(methods, scorers):
     resolved = []
     for method in methods:
@@ -361,7 +339,7 @@ def _resolve_methods(methods, scorers):
                 f"the scorers {sorted(scorers)}"
             )
         resolved.append(method)
-    if not any(method.strategy == "random" and method.scorer is None for method in resolved):
+    if not any(method.name == "random" and method.scorer is None for method in resolved):
         resolved.insert(0, METHODS["random"])
     names = [method.name for method in resolved]
     if len(set(names)) != len(names):
@@ -398,7 +376,8 @@ def _check_selections(methods, ratios, y_codes):
         if method.n_steps == 1:
             for ratio in ratios:
                 try:
-                    _check_selection_runs(method.strategy, y_codes, ratio, method.params)
+                    rule, budget = _rule_and_budget(method)
+                    check_rule(rule, y_codes, ratio, **budget)
                 except ValueError as error:
                     raise ValueError(
                         f"method {method.name!r} cannot run at pruning ratio {ratio:g}: {error}"
@@ -661,26 +640,27 @@ def run_benchmark(
     return rows
 
 
-def _select(method, scorer, X, y, ratio, seed):
-    """Indices of the coreset ``method`` keeps at ``ratio``."""
-    if method.n_steps == 1:
-        scores = None if scorer is None else scorer.scores_
-        params = dict(method.params)
-        if method.strategy == "sims":  # as CoresetSelector does
-            fitted = [] if scorer is None else [scorer]
-            params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), fitted)
-        return select(method.strategy, scores, y, ratio, random_state=seed, **params).indices
+def _rule_and_budget(method):
+    """The method's rule and the selector's budget keywords, from its parameters."""
     params = dict(method.params)
-    selector_params = {key: params.pop(key) for key in _SELECTOR_KEYS if key in params}
+    budget = {key: params.pop(key) for key in _SELECTOR_KEYS if key in params}
+    return make_rule(method.strategy, **params), budget
+
+
+def _select(method, scorer, X, y, ratio, seed):
+    """Indices of the coreset ``method`` keeps at ``ratio`` (``scorer`` fitted on ``X, y``)."""
+    rule, budget = _rule_and_budget(method)
+    if scorer is None:
+        return select(rule, None, y, ratio, random_state=seed, **budget).indices
+    # The scorer fitted in the scoring phase is reused (prefit), for every ratio.
     selector = CoresetSelector(
         scorer,
         pruning_ratio=ratio,
-        strategy=method.strategy,
+        strategy=rule,
         n_steps=method.n_steps,
-        strategy_params=params or None,
-        memory=_ReuseFullDataFit(scorer, y.size),
+        prefit=True,
         random_state=seed,
-        **selector_params,
+        **budget,
     )
     return selector.fit(X, y).sample_indices_
 

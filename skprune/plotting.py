@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling import _cut_by_noise, sims_density
+from .sampling import sims_density, sims_density_parameters
 
 __all__ = ["plot_score_map", "plot_sampling_density"]
 
@@ -142,7 +142,7 @@ def plot_sampling_density(
     2
     """
     ax = _axes(ax)
-    density = _cut_by_noise(density, label_noise)
+    density = sims_density_parameters(density, label_noise)
     u = np.linspace(0.0025, 0.9975, 400)
     for ratio in pruning_ratios:
         ax.plot(u, sims_density(u, ratio, **density), label=f"α = {ratio}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
@@ -17,9 +18,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d, validate_data
 
 from .metrics import combine_difficulties
-from .sampling import STRATEGIES, _checked_budget, _pin_sims_schedule, coreset_size, select
+from .sampling import STRATEGIES, check_rule, coreset_size, make_rule, select
 from .scorers import SIMScorer
-from .scorers._base import _is_dataset
+from .utils import equal_steps, is_dataset
 
 __all__ = ["CoresetSelector"]
 
@@ -89,17 +90,24 @@ def _split_budget(n_keep, n_steps):
     return sizes
 
 
-def _resolve_label_noise(label_noise, scorers):
-    """SIMS's ``label_noise`` with ``"auto"`` replaced by the fitted scorers' estimate.
+def scorers_label_noise(scorers):
+    """The fitted scorers' mean ``label_noise_`` (None when none estimates it).
 
-    The estimate is the mean ``label_noise_`` of the scorers that have one
-    (e.g. :class:`~skprune.SIMScorer`), None when none has (SIMS then cuts
-    its default 0 → 0.05); numbers and None pass through unchanged.
+    Parameters
+    ----------
+    scorers : list of fitted scorers
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from skprune.selection import scorers_label_noise
+    >>> scorers_label_noise([SimpleNamespace(label_noise_=0.1), SimpleNamespace()])
+    0.1
     """
-    if not isinstance(label_noise, str):
-        return label_noise
-    if label_noise != "auto":
-        raise ValueError(f'label_noise must be "auto", a number or None, got {label_noise!r}')
     estimates = [
         scorer.label_noise_
         for scorer in scorers
@@ -108,34 +116,35 @@ def _resolve_label_noise(label_noise, scorers):
     return float(np.mean(estimates)) if estimates else None
 
 
-def _check_selection_runs(strategy, y_codes, pruning_ratio, params, **select_params):
-    """Run the rule once on placeholder scores, so that a budget the classes cannot
-    fill or wrong rule parameters fail before any network is trained."""
-    params = dict(params or {})
-    if strategy == "sims":
-        # The scorers' estimate is not known yet; its range is checked after scoring.
-        params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), [])
-    placeholder_scores = np.linspace(0.0, 1.0, y_codes.size)
-    select(
-        strategy,
-        placeholder_scores,
-        y_codes,
-        pruning_ratio,
-        random_state=0,
-        **select_params,
-        **params,
-    )
+# The density parameters of select_sims that strategy_params still maps onto SIMSRule.
+_SIMS_RENAMED = {"mean_start": "mean", "mean_end": "mean", "cut_end": "cut"}
 
 
-def _sims_density_at(pruning_ratio, params):
-    """SIMS parameters pinned at their values for the overall ``pruning_ratio``.
-
-    The density's α schedules (mean, hard cut, uniform floor) move with the
-    ratio passed to the rule; an incremental step passes its own budget's
-    ratio, so pinning them keeps every step on the density of the overall
-    pruning ratio.
-    """
-    return _pin_sims_schedule(pruning_ratio, params)
+def _rule_from_params(strategy, params):
+    """The rule of ``strategy`` with the deprecated ``strategy_params`` set on it."""
+    rule = make_rule(strategy)
+    if not params:
+        return rule
+    own = rule.get_params(deep=False)
+    mapped = {}
+    for key, value in params.items():
+        if key in own:
+            mapped[key] = value
+        elif key in _SIMS_RENAMED and _SIMS_RENAMED[key] in own:
+            if mapped.setdefault(_SIMS_RENAMED[key], value) != value:
+                raise ValueError(
+                    f"strategy_params sets mean_start and mean_end differently ({params}); "
+                    "a SIMS tilt that moves with the ratio is no longer a CoresetSelector "
+                    "option: use skprune.sampling.select_sims"
+                )
+        elif key == "cut_start" and value in (0, 0.0, None):
+            continue
+        else:
+            raise ValueError(
+                f"strategy_params key {key!r} is not a parameter of {type(rule).__name__} "
+                f"(it takes {sorted(own)}); pass a rule object as strategy instead"
+            )
+    return rule.set_params(**mapped)
 
 
 def _with_fixed_iterations(scorer, n_fit, n_full):
@@ -182,8 +191,7 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
                 "batch (they drop the last, partial one: iterator_train__drop_last=True); "
                 "lower their batch_size, drop drop_last or use fewer n_steps"
             )
-    # Integer ceiling: a float ratio could round 45.0 up to 46.
-    return scorer.set_params(max_epochs=-(-int(epochs) * steps_full // steps_fit))
+    return scorer.set_params(max_epochs=equal_steps(epochs, steps_full, steps_fit))
 
 
 class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
@@ -209,9 +217,17 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         with its defaults (the paper's method, with ``strategy="sims"``).
     pruning_ratio : float in [0, 1), default=0.5
         Fraction of the samples **removed**.
-    strategy : str, default="sims"
-        Selection rule, one of :data:`skprune.sampling.STRATEGIES`; ``"sims"``
-        is SIM's ratio-adaptive importance sampling and accepts any scorer.
+    strategy : str or rule, default="sims"
+        Selection rule: a rule object of :mod:`skprune.sampling` (e.g.
+        ``SIMSRule(label_noise=0.1)``, ``CCSRule(hard_fraction=0.1)``, or a
+        :class:`~skprune.sampling.BaseRule` of your own; cloned in ``fit``), or
+        the name of one with its defaults, one of
+        :data:`skprune.sampling.STRATEGIES`. ``"sims"`` is SIM's
+        ratio-adaptive importance sampling and accepts any scorer. The rule's
+        parameters are searchable as ``strategy__<param>``. A rule whose
+        ``label_noise`` is ``"auto"`` (SIMS's default) gets the fitted
+        scorers' estimate (their ``label_noise_``, averaged over several
+        scorers) as its hard cut; without an estimate, its own default cut.
     n_steps : int, default=1
         Number of selection steps. 1 selects the whole coreset from the
         scorer's difficulties. ``n_steps > 1`` runs incremental selection
@@ -242,21 +258,23 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     min_per_class : int, default=1
         No class keeps fewer samples than this (or all it has).
     class_difficulty : float in [0, 1], default=0.0
-        Off by default. Above 0, classes with a higher mean difficulty get a
+        Deprecated (it did not help on our benchmarks; removed in a later
+        release). Off by default. Above 0, classes with a higher mean difficulty get a
         larger share of the class-dependent budget (see
         :func:`skprune.sampling.select`); pair it with
         ``class_balance="proportional"`` for the full effect.
     strategy_params : dict or None, default=None
-        Extra parameters of the rule, e.g. ``{"hard_fraction": 0.1}`` for ``"ccs"``.
-        With ``"sims"``, ``label_noise`` defaults to ``"auto"``: the hard cut
-        is the fraction of likely mislabeled samples that the fitted scorers
-        estimate (their ``label_noise_``, e.g.
-        :attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`; averaged over
-        several scorers). Without an estimate (no scorer has one, or
-        ``{"label_noise": None}``) the cut is the density's default, 0 → 0.05
-        of the hardest quantiles with α. Pass a number to set the estimate.
+        Deprecated: pass a rule object as ``strategy`` instead
+        (``strategy_params={"label_noise": 0.1}`` is
+        ``strategy=SIMSRule(label_noise=0.1)``). Set on the rule named by
+        ``strategy``, with a ``FutureWarning``.
     scorer_weights : list of float or None, default=None
         Weights of the scorers' rank-normalized difficulties when ``scorer`` is a list.
+    prefit : bool, default=False
+        Whether ``scorer`` is already fitted on the data passed to ``fit`` (as
+        in :class:`~sklearn.feature_selection.SelectFromModel`): its
+        ``scores_`` are used as they are, nothing is refitted (later
+        incremental steps still fit clones of it). ``memory`` is then unused.
     memory : str, joblib.Memory or None, default=None
         Caches the scorers' fits on (scorer parameters, data), so a grid search
         over ``pruning_ratio`` scores each training fold once.
@@ -300,8 +318,8 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         The fitted scorers.
     label_noise_ : float or None
         Estimated fraction of mislabeled training samples the ``"sims"`` rule
-        cut (see ``strategy_params``); None for other strategies, when
-        ``label_noise`` was None, or when no scorer estimates it.
+        cut (its ``label_noise``, see ``strategy``); None for rules without
+        one, when it was None, or when no scorer estimates it.
     sampling_strategy_ : dict
         Number of kept samples per class.
     classes_ : ndarray
@@ -329,7 +347,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "scorer": [None, list, HasMethods(["fit"])],
         "pruning_ratio": [Interval(Real, 0, 1, closed="left")],
-        "strategy": [StrOptions(set(STRATEGIES))],
+        "strategy": [StrOptions(set(STRATEGIES)), HasMethods(["select"])],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "estimator": [None, HasMethods(["fit"])],
         "class_balance": [
@@ -340,6 +358,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         "class_difficulty": [Interval(Real, 0, 1, closed="both")],
         "strategy_params": [None, dict],
         "scorer_weights": [None, "array-like"],
+        "prefit": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
@@ -359,6 +378,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         class_difficulty=0.0,
         strategy_params=None,
         scorer_weights=None,
+        prefit=False,
         memory=None,
         n_jobs=None,
         random_state=None,
@@ -374,6 +394,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         self.class_difficulty = class_difficulty
         self.strategy_params = strategy_params
         self.scorer_weights = scorer_weights
+        self.prefit = prefit
         self.memory = memory
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -477,7 +498,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         return scorer.set_params(**updates)
 
     def _check_data(self, X, y):
-        if _is_dataset(X):
+        if is_dataset(X):
             raise TypeError(
                 f"CoresetSelector needs X as an array or DataFrame (it returns rows of X), got "
                 f"a {type(X).__name__}. For a dataset, fit a scorer on it (scorers read "
@@ -520,12 +541,13 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             )
         y_codes = encoder.transform(y)
 
-        clusters = (self.strategy_params or {}).get("clusters")
+        rule = self._rule()
+        clusters = rule.get_params(deep=False).get("clusters")
         n_labels = np.shape(clusters)[0] if np.ndim(clusters) else 0
         if clusters is not None and n_labels != y.shape[0]:
             # Fail before any network is trained; in cross-validation the folds differ.
             raise ValueError(
-                f"strategy_params['clusters'] has {n_labels} labels for {y.shape[0]} samples; "
+                f"the rule's clusters has {n_labels} labels for {y.shape[0]} samples; "
                 "it needs one per sample of the data passed to fit, so it cannot be fixed in "
                 "advance for cross-validation folds"
             )
@@ -534,17 +556,21 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         if self.n_steps > 1:
             # Fail before any network is trained.
             self._check_incremental(named, y_codes)
-        self._check_strategy(y_codes)
+        self._check_strategy(rule, y_codes)
         if self.scorer_weights is not None:
             # The same check as combine_difficulties', before any network is trained.
             combine_difficulties([np.zeros(1)] * len(named), weights=self.scorer_weights)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(named))
         fit_scorer = check_memory(self.memory).cache(_fit_scorer)
-        self.scorers_ = []
-        for (name, scorer), seed in zip(named, seeds, strict=True):
-            if self.verbose:
-                print(f"[CoresetSelector] scoring with {name} ({type(scorer).__name__})")
-            self.scorers_.append((name, fit_scorer(self._configured(scorer, seed), X_checked, y)))
+        if self.prefit:
+            self.scorers_ = list(named)
+        else:
+            self.scorers_ = []
+            for (name, scorer), seed in zip(named, seeds, strict=True):
+                if self.verbose:
+                    print(f"[CoresetSelector] scoring with {name} ({type(scorer).__name__})")
+                fitted = fit_scorer(self._configured(scorer, seed), X_checked, y)
+                self.scorers_.append((name, fitted))
         for name, fitted in self.scorers_:
             scores = getattr(fitted, "scores_", None)
             if scores is None or np.shape(scores) != (y.shape[0],):
@@ -552,7 +578,11 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                     f"scorer {name!r} ({type(fitted).__name__}) must set scores_, one difficulty "
                     f"per training sample, in fit; got "
                     + ("none" if scores is None else f"shape {np.shape(scores)}")
-                    + ". Use a skprune scorer, or subclass skprune.scorers.BaseScorer."
+                    + (
+                        ". With prefit=True, fit the scorer on the same data first."
+                        if self.prefit
+                        else ". Use a skprune scorer, or subclass skprune.scorers.BaseScorer."
+                    )
                 )
         difficulties = [fitted.scores_ for _, fitted in self.scorers_]
         if len(difficulties) == 1 and self.scorer_weights is None:
@@ -560,10 +590,10 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             self.scores_ = combine_difficulties(difficulties, weights=self.scorer_weights)
 
-        params = self._strategy_params()
+        rule = self._with_label_noise(rule)
         if self.n_steps == 1:
             selection = select(
-                self.strategy,
+                rule,
                 self.scores_,
                 y_codes,
                 self.pruning_ratio,
@@ -571,7 +601,6 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 min_per_class=self.min_per_class,
                 class_difficulty=self.class_difficulty,
                 random_state=rng,
-                **params,
             )
             self.sample_indices_ = selection.indices
             self.inclusion_probabilities_ = selection.probabilities
@@ -583,7 +612,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             self.step_sizes_ = np.array([selection.indices.size])
             self.sample_steps_ = np.ones(selection.indices.size, dtype=np.intp)
         else:
-            self._select_incremental(X_checked, y, y_codes, named[0][1], rng, fit_scorer, params)
+            self._select_incremental(X_checked, y, y_codes, named[0][1], rng, fit_scorer, rule)
         kept_codes = np.bincount(y_codes[self.sample_indices_], minlength=self.classes_.size)
         self.sampling_strategy_ = dict(
             zip(self.classes_.tolist(), kept_codes.tolist(), strict=True)
@@ -592,7 +621,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         if self.verbose:
             print(
                 f"[CoresetSelector] kept {self.sample_indices_.size} of {y.shape[0]} samples "
-                f"(pruning_ratio={self.pruning_ratio}, strategy={self.strategy!r})"
+                f"(pruning_ratio={self.pruning_ratio}, strategy={rule!r})"
             )
         return one_hot
 
@@ -622,7 +651,6 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 f"n_steps <= {n_keep}"
             )
         class_sizes = np.bincount(y_codes)
-        _checked_budget(class_sizes, self.pruning_ratio, self.min_per_class)
         floor = self._first_step_floor(scorer)
         floors = np.minimum(class_sizes, floor)
         first = int(_split_budget(n_keep, self.n_steps)[0])
@@ -649,51 +677,74 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         """
         return max(self.min_per_class, int(getattr(scorer, "_min_class_size", 1)))
 
-    def _check_strategy(self, y_codes):
-        _check_selection_runs(
-            self.strategy,
-            y_codes,
-            self.pruning_ratio,
-            self.strategy_params,
-            class_balance=self.class_balance,
-            min_per_class=self.min_per_class,
-            class_difficulty=self.class_difficulty,
-        )
+    def _rule(self):
+        """A fresh rule from ``strategy`` (and the deprecated ``strategy_params``)."""
+        if self.strategy_params is not None:
+            warnings.warn(
+                "strategy_params is deprecated and will be removed in a later release; pass a "
+                "rule object as strategy, e.g. strategy=SIMSRule(label_noise=0.1) or "
+                "strategy=CCSRule(hard_fraction=0.1) (skprune.sampling)",
+                FutureWarning,
+                stacklevel=4,
+            )
+        if self.class_difficulty:
+            warnings.warn(
+                "class_difficulty is deprecated and will be removed in a later release",
+                FutureWarning,
+                stacklevel=4,
+            )
+        return _rule_from_params(self.strategy, self.strategy_params)
 
-    def _strategy_params(self):
-        """``strategy_params`` with SIMS's ``label_noise="auto"`` replaced by the scorers' estimate.
+    def _check_strategy(self, rule, y_codes):
+        # The scorers' label-noise estimate is not known yet: check_rule reads "auto" as none.
+        try:
+            check_rule(
+                rule,
+                y_codes,
+                self.pruning_ratio,
+                class_balance=self.class_balance,
+                min_per_class=self.min_per_class,
+            )
+        except TypeError as error:
+            raise TypeError(f"strategy {rule!r} cannot select: {error}") from None
+
+    def _with_label_noise(self, rule):
+        """``rule`` with a ``label_noise="auto"`` replaced by the scorers' estimate.
 
         Sets ``label_noise_``. The estimate comes from the scorers fitted on
         all the data, so every incremental step cuts the same fraction.
         """
-        params = dict(self.strategy_params or {})
+        params = rule.get_params(deep=False)
         self.label_noise_ = None
-        if self.strategy != "sims":
-            return params
-        fitted = [scorer for _, scorer in self.scorers_]
-        params["label_noise"] = _resolve_label_noise(params.get("label_noise", "auto"), fitted)
-        self.label_noise_ = params["label_noise"]
-        return params
+        if "label_noise" not in params:
+            return rule
+        noise = params["label_noise"]
+        if isinstance(noise, str) and noise == "auto":
+            noise = scorers_label_noise([scorer for _, scorer in self.scorers_])
+            rule = rule.set_params(label_noise=noise)
+        self.label_noise_ = None if isinstance(noise, str) else noise
+        return rule
 
-    def _select_exactly(self, scores, y_codes, k, rng, min_per_class, params):
-        """Indices (into ``scores``) of exactly ``k`` samples chosen by ``strategy``."""
-        if self.strategy == "sims":
-            params = _sims_density_at(self.pruning_ratio, params)
-        # The rules keep round((1 - ratio) * n) samples: this ratio keeps exactly k.
+    def _select_exactly(self, scores, y_codes, k, rng, min_per_class, rule):
+        """Indices (into ``scores``) of exactly ``k`` samples chosen by ``rule``.
+
+        The rule gets the overall ``pruning_ratio``, so a ratio-adaptive rule
+        (SIMS) samples every step from the density of the overall ratio.
+        """
         selection = select(
-            self.strategy,
+            rule,
             scores,
             y_codes,
-            1.0 - k / scores.size,
+            self.pruning_ratio,
+            n_keep=int(k),
             class_balance=self.class_balance,
             min_per_class=min_per_class,
             class_difficulty=self.class_difficulty,
             random_state=rng,
-            **params,
         )
         return selection.indices
 
-    def _select_incremental(self, X, y, y_codes, scorer, rng, fit_scorer, params):
+    def _select_incremental(self, X, y, y_codes, scorer, rng, fit_scorer, rule):
         """UNSEEN's multi-step selection; sets the selection attributes."""
         n_samples = y_codes.size
         n_keep = coreset_size(n_samples, self.pruning_ratio)
@@ -701,7 +752,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         # Step 1: the scores of the scorer fitted on all the data; the class floors hold here.
         step_of = np.zeros(n_samples, dtype=np.intp)
         floor = self._first_step_floor(scorer)
-        step_of[self._select_exactly(self.scores_, y_codes, sizes[0], rng, floor, params)] = 1
+        step_of[self._select_exactly(self.scores_, y_codes, sizes[0], rng, floor, rule)] = 1
         self._report_step(1, sizes, step_of)
         for step in range(2, self.n_steps + 1):
             coreset = np.flatnonzero(step_of)
@@ -712,12 +763,13 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             )
             fitted = fit_scorer(step_scorer, X[coreset], y[coreset])
             scores = np.asarray(fitted.score_samples(X[remaining], y[remaining]), dtype=float)
-            step_params = params
-            if params.get("clusters") is not None:  # per-sample labels follow the samples
-                step_params = {**params, "clusters": np.asarray(params["clusters"])[remaining]}
+            step_rule = rule
+            clusters = rule.get_params(deep=False).get("clusters")
+            if clusters is not None:  # per-sample labels follow the samples
+                step_rule = clone(rule).set_params(clusters=np.asarray(clusters)[remaining])
             # Later steps only add: the floors were met at step 1, so none is imposed again.
             picked = self._select_exactly(
-                scores, y_codes[remaining], sizes[step - 1], rng, 0, step_params
+                scores, y_codes[remaining], sizes[step - 1], rng, 0, step_rule
             )
             step_of[remaining[picked]] = step
             self._report_step(step, sizes, step_of)

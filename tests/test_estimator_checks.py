@@ -11,6 +11,7 @@ from skprune import (
     TrainingDynamicsScorer,
     UnseenScorer,
 )
+from skprune.sampling import CCSRule, SIMSRule
 
 
 def _tiny_scorer(metric):
@@ -28,6 +29,9 @@ ESTIMATORS = [
     CoresetSelector(SIMScorer(n_models=2, max_epochs=1), pruning_ratio=0.5, random_state=0),
     CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, random_state=0),
     CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, n_steps=2, random_state=0),
+    CoresetSelector(
+        _tiny_scorer("el2n"), pruning_ratio=0.5, strategy=CCSRule(hard_fraction=0.1), random_state=0
+    ),
     CoresetSelector(
         _tiny_scorer("margin"), pruning_ratio=0.3, estimator=LogisticRegression(), random_state=0
     ),
@@ -81,6 +85,12 @@ def _listed(mark):
         [
             CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, random_state=0),
             CoresetSelector(_tiny_scorer("el2n"), pruning_ratio=0.5, n_steps=2, random_state=0),
+            CoresetSelector(
+                _tiny_scorer("el2n"),
+                pruning_ratio=0.5,
+                strategy=SIMSRule(label_noise=0.1),
+                random_state=0,
+            ),
         ]
     )
 )

@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import BaseEstimator
 
 from skprune import CoresetSelector
+from skprune.sampling import RULES, make_rule
 
 GOLDEN = pathlib.Path(__file__).parent / "data" / "pinned_selections.json"
 
@@ -52,13 +53,11 @@ RULE_CASES = [
 
 
 def _rule_selection(strategy, params, keywords, ratio):
-    from skprune.sampling import select
-
     scores, tied, y, clusters = _inputs()
     keywords = dict(keywords)
     chosen = tied if keywords.pop("scores", None) == "tied" else scores
     params = {k: (clusters if v == "clusters" else v) for k, v in params.items()}
-    return select(strategy, chosen, y, ratio, random_state=3, **keywords, **params)
+    return RULES[strategy](**params).select(chosen, y, ratio, random_state=3, **keywords)
 
 
 class _FixedScorer(BaseEstimator):
@@ -99,15 +98,11 @@ def _selector_selection(keywords, ratio):
     X = np.linspace(-2, 2, y.size)[:, None] * np.array([[1.0, -1.0]])
     keywords = dict(keywords)
     scorer = _FixedScorer(**keywords.pop("scorer"))
-    strategy_params = {}
-    if "label_noise" in keywords:
-        strategy_params["label_noise"] = keywords.pop("label_noise")
+    strategy = keywords.pop("strategy", "sims")
+    if "label_noise" in keywords:  # a rule object of the named rule with its label_noise set
+        strategy = make_rule(strategy, label_noise=keywords.pop("label_noise"))
     selector = CoresetSelector(
-        scorer,
-        pruning_ratio=ratio,
-        strategy_params=strategy_params or None,
-        random_state=5,
-        **keywords,
+        scorer, pruning_ratio=ratio, strategy=strategy, random_state=5, **keywords
     )
     selector.fit(X, y)
     return selector

@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from skprune.sampling import (
     STRATEGIES,
     Selection,
+    SIMSRule,
     coreset_size,
     select,
     select_ccs,
@@ -52,7 +53,23 @@ def test_coreset_size(n, ratio, expected):
     assert coreset_size(n, ratio) == expected
 
 
-@pytest.mark.parametrize("ratio", [1.0, 1.2, -0.1, float("nan"), "0.5", None])
+def test_a_budget_is_needed():
+    with pytest.raises(ValueError, match="give pruning_ratio .* or n_keep"):
+        select("random", None, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_n_keep_keeps_exactly_that_many(strategy):
+    scores = np.random.default_rng(0).random(40)
+    y = np.repeat([0, 1], 20)
+    for n_keep in (1, 7, 40):
+        sel = select(strategy, scores, y, n_keep=n_keep, min_per_class=0, random_state=0)
+        assert sel.indices.size == n_keep
+    with pytest.raises(ValueError, match=r"n_keep must be in \[1, 40\]"):
+        select(strategy, scores, y, n_keep=41)
+
+
+@pytest.mark.parametrize("ratio", [1.0, 1.2, -0.1, float("nan"), "0.5"])
 def test_pruning_ratio_outside_range_is_rejected(ratio):
     with pytest.raises(ValueError, match=r"pruning_ratio .*must be in \[0, 1\)"):
         select("random", None, [0, 1, 0, 1], ratio)
@@ -804,18 +821,19 @@ def test_sims_variants_are_deterministic_and_keep_class_floors(ten_classes, para
     assert np.bincount(y[a.indices], minlength=10).min() >= 2
 
 
-@pytest.mark.parametrize(
-    "params",
-    [{}, TILTCUT_SIMS, {"mean_start": 0.8, "gamma": 2.0, "floor_end": 0.4, **CUT_SIMS}],
-)
-def test_pinned_sims_schedule_keeps_the_density_of_the_overall_ratio(params):
-    # Incremental steps pass their own ratio to the rule; pinned parameters must not move.
-    from skprune.sampling import _pin_sims_schedule
-
+def test_sims_rule_with_n_keep_samples_from_the_density_of_its_pruning_ratio(imbalanced):
+    # Incremental steps keep n_keep samples each, all from the density of the overall ratio.
+    scores, y = imbalanced
     u = np.linspace(0.05, 0.95, 7)
-    pinned = _pin_sims_schedule(0.5, params)
-    for step_ratio in (0.0, 0.3, 0.9):
-        assert_allclose(sims_density(u, step_ratio, **pinned), sims_density(u, 0.5, **params))
+    assert_allclose(SIMSRule().density(u, 0.5), sims_density(u, 0.5))
+    assert_allclose(
+        SIMSRule(label_noise=0.1).density(u, 0.9),
+        sims_density(u, 0.9, cut_start=0.1, cut_end=0.1),
+    )
+    at_half = SIMSRule().select(scores, y, 0.5, n_keep=30, random_state=0)
+    at_most = SIMSRule().select(scores, y, 0.9, n_keep=30, random_state=0)
+    assert at_half.indices.size == at_most.indices.size == 30
+    assert not np.allclose(at_half.probabilities, at_most.probabilities)
 
 
 def test_sims_defaults_are_the_documented_density(imbalanced):
@@ -843,21 +861,12 @@ def test_sims_label_noise_alone_is_the_cut_on_every_path(imbalanced):
     # With an estimate and no cut named, the estimate is the whole cut, whether
     # SIMS is reached through select, select_sims or a pinned incremental step
     # (the first once dropped the default cut while select_sims added it).
-    from skprune.sampling import _pin_sims_schedule
-
     scores, y = imbalanced
     for ratio in (0.3, 0.8):
         noise_only = select("sims", scores, y, ratio, random_state=1, label_noise=0.1)
         as_cut = select("sims", scores, y, ratio, random_state=1, cut_start=0.1, cut_end=0.1)
         direct = select_sims(scores, y, ratio, random_state=1, label_noise=0.1)
-        pinned = select(
-            "sims",
-            scores,
-            y,
-            ratio,
-            random_state=1,
-            **_pin_sims_schedule(ratio, {"label_noise": 0.1}),
-        )
+        pinned = SIMSRule(label_noise=0.1).select(scores, y, ratio, random_state=1)
         for selection in (as_cut, direct, pinned):
             assert_array_equal(noise_only.indices, selection.indices)
             assert_allclose(noise_only.probabilities, selection.probabilities)
@@ -866,7 +875,7 @@ def test_sims_label_noise_alone_is_the_cut_on_every_path(imbalanced):
     for selection in (
         select_sims(scores, y, 0.8, random_state=1),
         select("sims", scores, y, 0.8, random_state=1, label_noise=None, cut_end=None),
-        select("sims", scores, y, 0.8, random_state=1, **_pin_sims_schedule(0.8, {})),
+        SIMSRule().select(scores, y, 0.8, random_state=1),
         select("sims", scores, y, 0.8, random_state=1, cut_start=0.0, cut_end=0.05),
     ):
         assert_array_equal(default.indices, selection.indices)

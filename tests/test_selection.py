@@ -224,7 +224,10 @@ class FailingScorer(TrainingDynamicsScorer):
             {"pruning_ratio": 0.999},
             r"keeps 1 of 200 samples.*4 classes; use pruning_ratio <= 0\.98 ",
         ),
-        ({"strategy_params": {"foo": 1}}, r"strategy 'sims' has no parameter\(s\) \['foo'\]"),
+        (
+            {"strategy_params": {"foo": 1}},
+            r"strategy_params key 'foo' is not a parameter of SIMSRule",
+        ),
         ({"strategy_params": {"label_noise": 1.5}}, "label_noise must be in"),
         ({"strategy_params": {"concentration": -1}}, "concentration must be a positive"),
         ({"strategy": "ccs", "strategy_params": {"hard_fraction": 2}}, "hard_fraction"),

@@ -27,15 +27,12 @@ from ..nets import (
     prepare_net,
     seeded,
 )
+from ..utils import is_dataset
 
 __all__ = ["BaseScorer"]
 
 
-def _is_dataset(X):
-    """Whether ``X`` is a torch ``Dataset`` or a skorch ``SliceDataset`` (not an array)."""
-    from skorch.helper import SliceDataset
-
-    return isinstance(X, (torch.utils.data.Dataset, SliceDataset))
+_is_dataset = is_dataset
 
 
 def _take(X, indices):
