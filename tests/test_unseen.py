@@ -16,14 +16,13 @@ from skprune import (
     UnseenScorer,
 )
 from skprune.nets import infer
-from skprune.sampling import coreset_size, sims_density
+from skprune.sampling import SIMSRule, coreset_size, sims_density
 from skprune.scorers.dynamics import (
     _TRAJECTORY_METRICS,
     _replayed_logits,
     snapshot_difficulty,
     trajectory_difficulty,
 )
-from skprune.selection import _sims_density_at
 
 
 class TrainingRows(Callback):
@@ -249,19 +248,25 @@ def test_clusters_of_another_length_are_refused_before_scoring(small_data, monke
     scorer = _tiny_scorer()
     monkeypatch.setattr(type(scorer), "_fit", lambda *args: pytest.fail("scored first"))
     selector = CoresetSelector(scorer, strategy="sims", strategy_params={"clusters": y[:150]})
-    with pytest.raises(ValueError, match="'clusters'] has 150 labels for 200 samples; it needs"):
+    with pytest.raises(ValueError, match="clusters has 150 labels for 200 samples; it needs"):
         selector.fit(X, y)
 
 
-@pytest.mark.parametrize("params", [{}, {"mean_start": 0.8, "gamma": 2.0, "concentration": 6.0}])
+@pytest.mark.parametrize("params", [{}, {"mean": 0.8, "concentration": 6.0}])
 def test_every_sims_step_uses_the_density_of_the_overall_ratio(params):
-    # A step passes its own budget's ratio to the rule; the pinned density must not move with it.
+    # A step keeps n_keep samples and passes the overall ratio: the density does not move.
+    scores = np.random.default_rng(0).random(60)
+    y = np.repeat([0, 1], 30)
+    rule = SIMSRule(**params)
+    step = rule.select(scores, y, 0.5, n_keep=10, random_state=0)
+    assert step.indices.size == 10
     u = np.linspace(0.05, 0.95, 7)
-    pinned = _sims_density_at(0.5, params)
-    for step_ratio in (0.0, 0.3, 0.9):
-        np.testing.assert_allclose(
-            sims_density(u, step_ratio, **pinned), sims_density(u, 0.5, **params)
-        )
+    np.testing.assert_allclose(
+        rule.density(u, 0.5),
+        sims_density(
+            u, 0.5, mean_start=rule.mean, mean_end=rule.mean, concentration=rule.concentration
+        ),
+    )
 
 
 class RowScorer(BaseEstimator):
