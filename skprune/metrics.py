@@ -468,12 +468,11 @@ def confident_label_issues(proba, y):
     The off-diagonal entries of the *confident joint* of Northcutt, Jiang and
     Chuang, "Confident Learning" (JAIR 2021): class ``j``'s threshold ``t_j``
     is the mean predicted probability of ``j`` over the samples labeled ``j``;
-    a sample is flagged when some other class reaches its threshold and, of
-    the classes that do, the most probable is not the given label. The
-    uncalibrated count, without cleanlab's row calibration or ranking; its
-    mean estimates the fraction of mislabeled samples (on Fashion-MNIST with
-    symmetric noise of 0 / 10 / 20 / 40%, from three 3-epoch MLPs: 0.05 /
-    0.13 / 0.21 / 0.41).
+    a sample is flagged when some other class reaches its threshold, of the
+    classes that do the most probable is not the given label, and the given
+    label is not the model's top prediction (cleanlab drops those flags too:
+    a model that predicts the given label does not contradict it). The
+    uncalibrated count, without cleanlab's row calibration or ranking.
 
     Parameters
     ----------
@@ -502,7 +501,7 @@ def confident_label_issues(proba, y):
     self_confidence = np.bincount(y, weights=proba[np.arange(n_samples), y], minlength=n_classes)
     confident = proba >= self_confidence / counts
     likeliest = np.where(confident, proba, -np.inf).argmax(axis=1)
-    return confident.any(axis=1) & (likeliest != y)
+    return confident.any(axis=1) & (likeliest != y) & (proba.argmax(axis=1) != y)
 
 
 def empirical_quantile(reference, values, *, tolerance=1e-5):

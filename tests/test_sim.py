@@ -86,6 +86,26 @@ def test_confident_label_issues_flag_samples_confidently_of_another_class():
         confident_label_issues(proba[:5], [0, 0, 1, 1, 1])
 
 
+def test_confident_label_issues_never_flag_a_sample_predicted_as_its_label():
+    # Sample 4 is labelled 0 and predicted 0 (0.5), but class 0's threshold is
+    # high (0.8) and class 1's low (0.35): confident learning's joint counts it
+    # under class 1. The model does not contradict its label, so it is no issue.
+    proba = np.array(
+        [
+            [0.95, 0.05, 0.0],
+            [0.95, 0.05, 0.0],
+            [0.3, 0.35, 0.35],
+            [0.3, 0.35, 0.35],
+            [0.5, 0.4, 0.1],
+            [0.0, 0.1, 0.9],
+        ]
+    )
+    y = np.array([0, 0, 1, 1, 0, 2])
+    flagged = confident_label_issues(proba, y)
+    assert not flagged[4]
+    assert not np.any(flagged & (proba.argmax(axis=1) == y))
+
+
 def test_integrity_is_the_norm():
     np.testing.assert_allclose(integrity([[3.0, 4.0], [0.0, 0.0]]), [5.0, 0.0])
 
