@@ -3,7 +3,8 @@
 Parts (``--parts``):
 
 - ``coreset``: test accuracy of coresets kept by Diff-In and TracIn influence
-  (``hard`` rule: keep the most helpful, drop the harmful tail first) beside
+  (``easy`` rule on the difficulty, the negated influence: keep the most
+  helpful, drop the harmful tail first) beside
   random selection and the full data, on clean labels; equal SGD steps for
   every coreset (the shared harness, :mod:`skprune.benchmark`).
 - ``cleaning``: 20% symmetric label noise; remove 5% of the training set —
@@ -85,8 +86,9 @@ def _scorers(args):
 def coreset(data, args):
     methods = [
         Method("random", None, "random"),
-        Method("hard/diffin", "diffin", "hard"),
-        Method("hard/tracin", "tracin", "hard"),
+        # The difficulty is the negated influence: "easy" keeps the most helpful.
+        Method("easy/diffin", "diffin", "easy"),
+        Method("easy/tracin", "tracin", "easy"),
         Method("ccs/diffin", "diffin", "ccs"),
         Method("sims/diffin", "diffin", "sims"),
         Method("moderate/diffin", "diffin", "moderate"),
@@ -114,9 +116,9 @@ def _clean_target(data, args):
 class _FlippedLabelOracle:
     """Knows which training labels were flipped: the bound on what any cleaning score can do.
 
-    ``scores_`` is −1 for a flipped label and 0 otherwise (plus a tiny seeded
-    jitter that orders each group at random), so the ``hard`` rule drops
-    flipped labels first.
+    ``scores_`` is a difficulty like every scorer's: 1 for a flipped label and
+    0 otherwise (plus a tiny seeded jitter that orders each group at random),
+    so the ``easy`` rule drops flipped labels first.
     """
 
     def __init__(self, y_clean, random_state):
@@ -125,7 +127,7 @@ class _FlippedLabelOracle:
 
     def fit(self, X, y):
         jitter = np.random.default_rng(self.random_state).uniform(0, 1e-3, size=len(y))
-        self.scores_ = -(np.asarray(y) != self.y_clean).astype(float) + jitter
+        self.scores_ = (np.asarray(y) != self.y_clean).astype(float) + jitter
         return self
 
 
@@ -142,11 +144,12 @@ def cleaning(data, args):
     }
     methods = [
         Method("random", None, "random"),
-        Method("drop-flipped/oracle", "oracle", "hard"),
-        Method("drop-harmful/diffin", "diffin", "hard"),
-        Method("drop-harmful/diffin-clean", "diffin-clean", "hard"),
-        Method("drop-harmful/tracin-clean", "tracin-clean", "hard"),
-        # Self-influence is a difficulty: the easy rule drops the highest.
+        # Every score is a difficulty (harmful or self-influential = high): the easy
+        # rule drops the highest.
+        Method("drop-flipped/oracle", "oracle", "easy"),
+        Method("drop-harmful/diffin", "diffin", "easy"),
+        Method("drop-harmful/diffin-clean", "diffin-clean", "easy"),
+        Method("drop-harmful/tracin-clean", "tracin-clean", "easy"),
         Method("drop-self-influential/tracin", "tracin-self", "easy"),
     ]
     if args.cleaning_methods:
@@ -219,8 +222,8 @@ def detection(data, args):
             start = time.perf_counter()
             scorer = factory(epochs=args.epochs, random_state=seed, device="cpu").fit(X, y_noisy)
             seconds.append(time.perf_counter() - start)
-            # Harmful = low validation influence; suspicious = high self-influence.
-            suspicion = scorer.scores_ if scorer.target == "self" else -scorer.scores_
+            # The difficulty: harm to the target set, or self-influence.
+            suspicion = scorer.scores_
             aucs.append(roc_auc_score(flipped, suspicion))
             purities.append(flipped[np.argsort(-suspicion)[:n_top]].mean())
         print(

@@ -12,9 +12,12 @@ Protocol (deterministic, small enough for exact retraining of every sample):
   is removed;
 - estimates from ``--checkpoints`` evenly spaced checkpoints of the full
   training, computed by the library's own formulas
-  (:func:`skprune.influence.checkpoint_terms`, float32 finite differences,
+  (:func:`skprune.influence.checkpoint_terms` in float32,
   :func:`skprune.influence.accumulate_influence`): TracIn (first order),
   Diff-In's second-order term alone (as in the reference code), and both.
+  ``--hvp`` lists the Hessian-vector products to compare (default: exact, the
+  library's default, then the reference code's finite difference); rows of
+  every method after the first carry its tag, e.g. ``full[fd]``.
 
 Printed: Pearson (and Spearman) correlation of each estimate with the LOO
 effect on the 30 samples with the largest |LOO effect| (the paper's protocol
@@ -61,6 +64,7 @@ ESTIMATES = {
     "second_order": lambda fo, so: so,
     "full": lambda fo, so: fo + so,
 }
+HVP_TAGS = {"exact": "exact", "finite_difference": "fd"}
 
 
 def _data(n_train, n_target, seed):
@@ -204,8 +208,10 @@ def run_seed(seed, args):
 
     started = time.perf_counter()
     loo_effect = loo_losses.mean(axis=1) - full_losses.mean()
-    rows = _correlations(estimate(X_target, y_target), loo_effect)
+    target_estimates = estimate(X_target, y_target)
+    rows = _correlations(target_estimates, loo_effect)
     estimate_seconds = time.perf_counter() - started
+    ratios = {k[len("_ratio") :]: v for k, v in target_estimates.items() if k.startswith("_ratio")}
 
     # Koh & Liang's protocol: the influence on the loss of one test point.
     point_rows = []
@@ -213,39 +219,49 @@ def run_seed(seed, args):
         point_effect = loo_losses[:, point] - full_losses[point]
         point_estimates = estimate(X_target[point : point + 1], y_target[point : point + 1])
         point_rows.append(_correlations(point_estimates, point_effect))
-    return rows, point_rows, loo_seconds, estimate_seconds, accuracy
+    return rows, point_rows, loo_seconds, estimate_seconds, accuracy, ratios
 
 
 def _estimates(module, trajectory, final, checkpoint_steps, X, y, X_target, y_target, args):
     """TracIn, second order, full (Diff-In) and the exact linear response for one target set."""
     n, m = len(y), len(checkpoint_steps)
-    first, second = [], []
     float_module = MLP(X.shape[1], 10, hidden_units=tuple(args.hidden))
-    for state in [trajectory[step] for step in checkpoint_steps]:
-        model = influence.FunctionalModel(
-            float_module, {k: v.float() for k, v in state.items()}, nn.CrossEntropyLoss
+    estimates = {}
+    for position, hvp in enumerate(args.hvp):
+        first, second = [], []
+        for state in [trajectory[step] for step in checkpoint_steps]:
+            model = influence.FunctionalModel(
+                float_module, {k: v.float() for k, v in state.items()}, nn.CrossEntropyLoss
+            )
+            f, s = influence.checkpoint_terms(
+                model,
+                X.astype(np.float32),
+                y,
+                X_target=X_target.astype(np.float32),
+                y_target=y_target,
+                X_hessian=X.astype(np.float32),
+                y_hessian=y,
+                epsilon=args.epsilon,
+                hvp=hvp,
+            )
+            first.append(f)
+            second.append(s)
+        first_order, second_order = influence.accumulate_influence(
+            first,
+            second,
+            steps=checkpoint_steps,
+            learning_rates=[args.lr] * m,
+            n_train=n,
+            total_steps=args.steps,
         )
-        f, s = influence.checkpoint_terms(
-            model,
-            X.astype(np.float32),
-            y,
-            X_target=X_target.astype(np.float32),
-            y_target=y_target,
-            X_hessian=X.astype(np.float32),
-            y_hessian=y,
-            epsilon=args.epsilon,
-        )
-        first.append(f)
-        second.append(s)
-    first_order, second_order = influence.accumulate_influence(
-        first,
-        second,
-        steps=checkpoint_steps,
-        learning_rates=[args.lr] * m,
-        n_train=n,
-        total_steps=args.steps,
-    )
-    estimates = {name: combine(first_order, second_order) for name, combine in ESTIMATES.items()}
+        for name, combine in ESTIMATES.items():
+            if name == "tracin" and position:
+                continue  # the first-order term does not depend on the Hessian products
+            tag = f"[{HVP_TAGS[hvp]}]" if position else ""
+            estimates[name + tag] = combine(first_order, second_order)
+        # How large the second-order term is next to the first (its share of "full").
+        tag = f"[{HVP_TAGS[hvp]}]" if position else ""
+        estimates["_ratio" + tag] = np.linalg.norm(second_order) / np.linalg.norm(first_order)
     response = (module, trajectory, final, X, y, X_target, y_target, args.lr)
     estimates["linear_response"] = _linear_response(*response)
     if args.diagnostics:
@@ -263,6 +279,8 @@ def _correlations(estimates, loo_effect):
     top_loo = np.argsort(-np.abs(loo_effect))[:30]
     rows = {}
     for name, estimate in estimates.items():
+        if name.startswith("_ratio"):
+            continue
         top_own = np.argsort(-np.abs(estimate))[:30]
         rows[name] = {
             "pearson_top30_loo": pearsonr(estimate[top_loo], loo_effect[top_loo])[0],
@@ -283,7 +301,16 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--lr", type=float, default=0.5)
     parser.add_argument("--checkpoints", type=int, default=10)
-    parser.add_argument("--epsilon", type=float, default=1e-3)
+    parser.add_argument(
+        "--epsilon", type=float, default=1e-3, help="step of the finite-difference products"
+    )
+    parser.add_argument(
+        "--hvp",
+        nargs="+",
+        choices=sorted(HVP_TAGS),
+        default=["exact", "finite_difference"],
+        help="Hessian-vector products to compare; the first gets the plain row names",
+    )
     parser.add_argument("--chunk", type=int, default=100, help="LOO models trained at once")
     parser.add_argument(
         "--target-points",
@@ -302,15 +329,16 @@ def main(argv=None):
     print(
         f"digits, {args.n_train} train / {args.n_target} target samples, MLP {args.hidden}, "
         f"full-batch GD lr={args.lr} for {args.steps} steps, {args.checkpoints} checkpoints, "
-        f"epsilon={args.epsilon}"
+        f"hvp={'/'.join(args.hvp)}, epsilon={args.epsilon} (finite differences)"
     )
-    header = f"{'seed':>4} {'estimate':<20} {'top30(LOO)':>10} {'top30(own)':>10} {'all':>7} "
+    header = f"{'seed':>4} {'estimate':<26} {'top30(LOO)':>10} {'top30(own)':>10} {'all':>7} "
     header += f"{'spearman':>8} {'LOO/est':>8}"
     print(header)
-    results, point_results = [], []
+    results, point_results, all_ratios = [], [], []
     for seed in range(args.seeds):
-        rows, point_rows, loo_seconds, estimate_seconds, accuracy = run_seed(seed, args)
+        rows, point_rows, loo_seconds, estimate_seconds, accuracy, ratios = run_seed(seed, args)
         results.append(rows)
+        all_ratios.append(ratios)
         point_results.extend(point_rows)
         for name, row in rows.items():
             _print_row(seed, name, row)
@@ -322,18 +350,31 @@ def main(argv=None):
             f"{estimate_seconds:.1f} s; trained model accuracy: train {accuracy[0]:.3f}, "
             f"target {accuracy[1]:.3f}"
         )
+        print(f"     {_ratio_line(ratios)}")
     print("median over seeds (target set)")
     for name in results[0]:
         _print_row("", name, _median_rows(results, name))
+    medians = {tag: float(np.median([r[tag] for r in all_ratios])) for tag in all_ratios[0]}
+    print(f"     {_ratio_line(medians)}")
     if point_results:
         print(f"median over {len(point_results)} single target points ({args.seeds} seeds)")
         for name in point_results[0]:
             _print_row("", name, _median_rows(point_results, name))
-        wins = sum(
-            rows["full"]["pearson_top30_loo"] > rows["tracin"]["pearson_top30_loo"]
-            for rows in point_results
-        )
-        print(f"     Diff-In above TracIn on the top 30 (LOO) for {wins} of {len(point_results)}")
+        for name in (name for name in point_results[0] if name.startswith("full")):
+            wins = sum(
+                rows[name]["pearson_top30_loo"] > rows["tracin"]["pearson_top30_loo"]
+                for rows in point_results
+            )
+            print(
+                f"     Diff-In ({name}) above TracIn on the top 30 (LOO) for {wins} of "
+                f"{len(point_results)}"
+            )
+
+
+def _ratio_line(ratios):
+    """‖second order‖ / ‖first order‖ on the target set, per Hessian-vector product."""
+    parts = [f"{tag or 'plain rows'}: {value:.3f}" for tag, value in ratios.items()]
+    return "second-order / first-order term (norms, target set): " + ", ".join(parts)
 
 
 def _median_rows(results, name):
@@ -342,7 +383,7 @@ def _median_rows(results, name):
 
 def _print_row(seed, name, row):
     print(
-        f"{seed:>4} {name:<20} {row['pearson_top30_loo']:>10.3f} "
+        f"{seed:>4} {name:<26} {row['pearson_top30_loo']:>10.3f} "
         f"{row['pearson_top30_own']:>10.3f} {row['pearson_all']:>7.3f} "
         f"{row['spearman_all']:>8.3f} {row['scale']:>8.3f}"
     )

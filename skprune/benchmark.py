@@ -153,7 +153,7 @@ def _unseen(*, epochs, random_state, device):
 
 
 def _diffin(*, epochs, random_state, device):
-    """Diff-In influence on a validation split (`DiffInScorer` defaults), target epochs."""
+    """Diff-In (`DiffInScorer` defaults): harm to a validation split, net of the target epochs."""
     return DiffInScorer(max_epochs=epochs, device=device, random_state=random_state)
 
 
@@ -190,10 +190,11 @@ METHODS = {
         # Multi-step UNSEEN: each step's scorer needs K = 3 samples of every class in the
         # coreset so far, so step 1 keeps at least 4 per class (fits α = 0.9 on digits).
         Method("hard/unseen-3step", "unseen", "hard", {"min_per_class": 4}, n_steps=3),
-        # Diff-In's influence is "higher = more helpful": "hard" keeps the most helpful. It
-        # is measured here because it is the natural rule, but it loses to random (it
-        # concentrates on high-loss samples); "ccs" spreads the budget over the range.
-        Method("hard/diffin", "diffin", "hard"),
+        # Diff-In's difficulty is the harm (negated influence): "easy" keeps the most
+        # helpful. It is measured here because it is the natural rule, but it loses to
+        # random (it concentrates on high-loss samples); "ccs" spreads the budget over
+        # the range.
+        Method("easy/diffin", "diffin", "easy"),
         Method("ccs/diffin", "diffin", "ccs"),
         Method("ccs/el2n", "el2n", "ccs", {"hard_fraction": 0.1}),
         Method("hard/el2n", "el2n", "hard"),
@@ -210,7 +211,7 @@ SUITES = {
         "sims/sim",
         "hard/unseen",
         "hard/unseen-3step",
-        "hard/diffin",
+        "easy/diffin",
         "ccs/diffin",
         "ccs/el2n",
         "hard/el2n",

@@ -637,8 +637,8 @@ def _parser():
         default="sim",
         help=(
             "difficulty score (default: sim; unseen = UNSEEN margin; diffin = Diff-In "
-            "influence on a validation split, higher = more helpful: pair it with "
-            "--strategy ccs or sims, or hard for cleaning at a small ratio)"
+            "harm to a validation split, the negated influence, higher = more harmful: "
+            "pair it with --strategy ccs or sims, or easy for cleaning at a small ratio)"
         ),
     )
     select_command.add_argument(

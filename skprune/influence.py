@@ -10,8 +10,13 @@ with :mod:`torch.func` so they can be tested without training:
   gradients: :meth:`FunctionalModel.directional_derivatives` returns
   ``⟨v, ∇ℓ(z; θ)⟩`` for a few directions ``v``, from per-sample gradients
   (``vmap`` over samples) or from one forward-mode pass over the batch (``jvp``).
-- Hessian-vector products are forward finite differences of first-order
-  gradients, ``H·v ≈ (∇L(θ + ε·v/‖v‖) − ∇L(θ)) / (ε/‖v‖)``, in float32.
+- Hessian-vector products are exact, forward-over-reverse (``jvp`` of
+  ``grad``, :func:`exact_hvp`), or forward finite differences of first-order
+  gradients, ``H·v ≈ (∇L(θ + ε·v/‖v‖) − ∇L(θ)) / (ε/‖v‖)``
+  (:func:`finite_difference_hvp`, the reference code's), both in float32.
+  ``hvp=`` picks one in the functions below. A finite-difference step that
+  crosses a ReLU kink picks up the jump of the gradient there, which the
+  local Hessian does not have (see the Diff-In method page).
 
 Diff-In's second-order bracket ``H_B·G_z + H_z·G_B`` equals the gradient of
 TracIn's integrand ``∇_θ⟨G_B, G_z⟩``; dotted with a target gradient ``G_V`` it
@@ -21,6 +26,7 @@ symmetry of the Hessian (see :func:`checkpoint_terms`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 
@@ -35,10 +41,25 @@ from .nets import last_linear
 # torch's forward-mode AD keeps its dual levels (and warnings its filters) in
 # process-wide state, so concurrent jvp calls from threads (joblib's threading
 # backend) break each other; they take turns. Process backends are unaffected.
-_FORWARD_AD_LOCK = threading.Lock()
+# Reentrant: the exact second-order terms nest forward-mode passes.
+_FORWARD_AD_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _forward_mode():
+    """Hold the forward-mode lock; silence torch's one-time jit deprecation warning."""
+    with _FORWARD_AD_LOCK, warnings.catch_warnings():
+        # torch registers its forward-mode decompositions with torch.jit.script on
+        # the first jvp and warns that jit is deprecated; nothing for users to act on.
+        warnings.filterwarnings(
+            "ignore", message=".*torch.jit.script.*", category=DeprecationWarning
+        )
+        yield
+
 
 __all__ = [
     "FunctionalModel",
+    "exact_hvp",
     "finite_difference_hvp",
     "checkpoint_directions",
     "directional_terms",
@@ -47,9 +68,11 @@ __all__ = [
     "accumulate_influence",
     "effective_learning_rates",
     "INFLUENCE_VARIANTS",
+    "HVP_METHODS",
 ]
 
 INFLUENCE_VARIANTS = ("full", "second_order", "tracin")
+HVP_METHODS = ("exact", "finite_difference")
 
 
 def _loss_kind(criterion):
@@ -216,7 +239,8 @@ class FunctionalModel:
         """Gradient of the mean loss over ``(X, y)``, accumulated batch by batch."""
         total = torch.zeros_like(flat)
         for X_batch, y_batch in self._batches(X, y, batch_size):
-            total += grad(lambda f, a=X_batch, b=y_batch: self.losses(f, a, b).sum())(flat)
+            # Out of place, so that exact_hvp can differentiate through the sum (jvp).
+            total = total + grad(lambda f, a=X_batch, b=y_batch: self.losses(f, a, b).sum())(flat)
         return total / len(X)
 
     def per_sample_gradients(self, flat, X, y):
@@ -250,21 +274,122 @@ class FunctionalModel:
             return self.per_sample_gradients(flat, X, y) @ directions.T
         if mode != "jvp":
             raise ValueError(f"mode must be 'jvp' or 'per_sample', got {mode!r}")
-        with _FORWARD_AD_LOCK, warnings.catch_warnings():
-            # torch registers its forward-mode decompositions with torch.jit.script on
-            # the first jvp and warns that jit is deprecated; nothing for users to act on.
-            warnings.filterwarnings(
-                "ignore", message=".*torch.jit.script.*", category=DeprecationWarning
-            )
+        with _forward_mode():
             columns = [jvp(lambda f: self.losses(f, X, y), (flat,), (v,))[1] for v in directions]
         return torch.stack(columns, dim=1)
 
+    def curvature_terms(self, flat, X, y, v, w, u=None, mode="jvp"):
+        """``⟨v, G_z⟩`` and ``⟨v, H_z·w⟩ + ⟨u, G_z⟩`` of every sample of a chunk, exactly.
 
-def finite_difference_hvp(gradient, theta, vector, epsilon=1e-3):
+        ``H_z`` is the Hessian of the sample's loss ``ℓ(z; θ)``. Both columns
+        come from one pass, without finite differences: with
+        ``F(θ, v) = ⟨v, ∇ℓ(z; θ)⟩`` (a forward-mode derivative), the second
+        column is the derivative of ``F`` along ``(w, u)``. ``mode="jvp"``
+        takes it forward-over-forward, batched over the chunk;
+        ``"per_sample"`` takes the forward-mode derivative of every
+        per-sample gradient along ``w`` (``jvp`` of ``grad``, ``vmap`` over
+        samples). Diff-In's bracket ``⟨G_V, H_B·G_z + H_z·G_B⟩`` is the second
+        column for ``v = G_V``, ``w = G_B`` and ``u = H_B·G_V``.
+
+        Parameters
+        ----------
+        flat : torch.Tensor of shape (n_params,)
+        X, y : torch.Tensor
+            One chunk of samples.
+        v, w : torch.Tensor of shape (n_params,)
+        u : torch.Tensor of shape (n_params,) or None, default=None
+            None adds nothing to the second column.
+        mode : {"jvp", "per_sample"}, default="jvp"
+
+        Returns
+        -------
+        torch.Tensor of shape (n, 2)
+            Columns ``⟨v, G_z⟩`` and ``⟨v, H_z·w⟩ + ⟨u, G_z⟩``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skprune.influence import FunctionalModel
+        >>> model = FunctionalModel(torch.nn.Linear(2, 2, bias=False))
+        >>> X, y = torch.tensor([[1.0, 0.0]]), torch.tensor([0])
+        >>> v = w = torch.tensor([1.0, 0.0, 0.0, 0.0])
+        >>> # At W = 0 the softmax is (0.5, 0.5): gradient −0.5, curvature 0.5·0.5.
+        >>> model.curvature_terms(torch.zeros(4), X, y, v, w).tolist()
+        [[-0.5, 0.25]]
+        """
+        u = torch.zeros_like(v) if u is None else u
+        with _forward_mode():
+            if mode == "jvp":
+
+                def directional(f, direction):
+                    return jvp(lambda g: self.losses(g, X, y), (f,), (direction,))[1]
+
+                first, second = jvp(directional, (flat, v), (w, u))
+                return torch.stack([first, second], dim=1)
+            if mode != "per_sample":
+                raise ValueError(f"mode must be 'jvp' or 'per_sample', got {mode!r}")
+            gradients, curvatures = self._gradients_and_curvatures(flat, X, y, w)
+        return torch.stack([gradients @ v, curvatures @ v + gradients @ u], dim=1)
+
+    def _gradients_and_curvatures(self, flat, X, y, w):
+        """Per-sample ``G_z`` and ``H_z·w`` of a chunk (forward-over-reverse), each (n, p)."""
+
+        def single(f, x, t):
+            return self.losses(f, x.unsqueeze(0), t.unsqueeze(0)).sum()
+
+        def one(x, t):
+            return jvp(lambda f: grad(single)(f, x, t), (flat,), (w,))
+
+        with _forward_mode():
+            return vmap(one)(X, y)
+
+
+def exact_hvp(gradient, theta, vector):
+    """Exact Hessian-vector product, forward-over-reverse.
+
+    ``H·v = d/ds ∇L(θ + s·v)`` at ``s = 0``, taken by forward-mode
+    differentiation (:func:`torch.func.jvp`) of the reverse-mode gradient:
+    about the cost of two gradients, no step size, no cancellation. Where
+    the loss is not twice differentiable (a ReLU exactly at its kink) it is
+    autograd's convention, ReLU's second derivative taken as zero.
+
+    Parameters
+    ----------
+    gradient : callable
+        ``gradient(theta) -> ∇L(theta)``, flat tensors, written with
+        :mod:`torch.func` or plain out-of-place torch operations so that
+        forward-mode AD can go through it.
+    theta, vector : torch.Tensor of shape (n_params,)
+
+    Returns
+    -------
+    torch.Tensor of shape (n_params,)
+
+    See Also
+    --------
+    finite_difference_hvp : the reference code's approximation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprune.influence import exact_hvp
+    >>> A = torch.tensor([[2.0, 1.0], [1.0, 3.0]])
+    >>> exact_hvp(lambda t: A @ t, torch.zeros(2), torch.tensor([1.0, 0.0])).tolist()
+    [2.0, 1.0]
+    """
+    with _forward_mode():
+        return jvp(gradient, (theta,), (vector,))[1]
+
+
+def finite_difference_hvp(gradient, theta, vector, epsilon=1e-3, *, gradient_at_theta=None):
     """Hessian-vector product by a forward difference of gradients.
 
     ``H·v ≈ (∇L(θ + ε·v/‖v‖) − ∇L(θ)) / (ε/‖v‖)``: the step has length ε
-    whatever the size of ``v``, which keeps float32 round-off in check.
+    whatever the size of ``v``, which keeps float32 round-off in check. On
+    piecewise-linear networks (ReLU) a step that crosses a kink of some
+    activation picks up the jump of the gradient there (ReLU's derivative
+    steps from 0 to 1) divided by the step, a term of order ``1/ε`` that
+    the local Hessian does not have; :func:`exact_hvp` has no such term.
 
     Parameters
     ----------
@@ -273,10 +398,16 @@ def finite_difference_hvp(gradient, theta, vector, epsilon=1e-3):
     theta, vector : torch.Tensor of shape (n_params,)
     epsilon : float, default=1e-3
         Length of the step in parameter space.
+    gradient_at_theta : torch.Tensor or None, default=None
+        ``gradient(theta)`` when the caller has it already (saves one gradient).
 
     Returns
     -------
     torch.Tensor of shape (n_params,)
+
+    See Also
+    --------
+    exact_hvp : the same product without approximation.
 
     Examples
     --------
@@ -291,7 +422,13 @@ def finite_difference_hvp(gradient, theta, vector, epsilon=1e-3):
     if norm == 0:
         return torch.zeros_like(vector)
     step = epsilon / norm
-    return (gradient(theta + step * vector) - gradient(theta)) / step
+    here = gradient(theta) if gradient_at_theta is None else gradient_at_theta
+    return (gradient(theta + step * vector) - here) / step
+
+
+def _check_hvp(hvp):
+    if hvp not in HVP_METHODS:
+        raise ValueError(f"hvp must be one of {HVP_METHODS}, got {hvp!r}")
 
 
 def checkpoint_directions(
@@ -304,14 +441,18 @@ def checkpoint_directions(
     epsilon=1e-3,
     batch_size=1024,
     second_order=True,
+    hvp="exact",
 ):
     """The parameter-space vectors one checkpoint's influence needs.
 
     Returns a dict of flat tensors: ``"target"`` = ``G_V`` (mean gradient over
     the target set) and, with ``second_order``, ``"batch"`` = ``G_B`` (mean
-    gradient over the Hessian batch) and ``"hvp"`` = ``u = H_B·G_V`` (finite
-    difference). TracIn needs only ``G_V``.
+    gradient over the Hessian batch) and ``"hvp"`` = ``u = H_B·G_V``, by
+    :func:`exact_hvp` (``hvp="exact"``) or :func:`finite_difference_hvp`
+    with step ``epsilon`` (``hvp="finite_difference"``; ``epsilon`` is unused
+    otherwise). TracIn needs only ``G_V``.
     """
+    _check_hvp(hvp)
     theta = model.theta
     g_target = model.mean_gradient(theta, X_target, y_target, batch_size=batch_size)
     if not second_order:
@@ -320,23 +461,41 @@ def checkpoint_directions(
     def hessian_gradient(flat):
         return model.mean_gradient(flat, X_hessian, y_hessian, batch_size=batch_size)
 
-    return {
-        "target": g_target,
-        "batch": hessian_gradient(theta),
-        "hvp": finite_difference_hvp(hessian_gradient, theta, g_target, epsilon),
-    }
+    if hvp == "exact":
+        # One forward-over-reverse pass gives G_B (its primal) and H_B·G_V.
+        with _forward_mode():
+            g_batch, u = jvp(hessian_gradient, (theta,), (g_target,))
+    else:
+        g_batch = hessian_gradient(theta)
+        u = finite_difference_hvp(
+            hessian_gradient, theta, g_target, epsilon, gradient_at_theta=g_batch
+        )
+    return {"target": g_target, "batch": g_batch, "hvp": u}
 
 
 def directional_terms(
-    model, X, y, directions, *, epsilon=1e-3, batch_size=256, mode="jvp", second_order=True
+    model,
+    X,
+    y,
+    directions,
+    *,
+    epsilon=1e-3,
+    batch_size=256,
+    mode="jvp",
+    second_order=True,
+    hvp="exact",
 ):
     """First- and second-order terms of every sample from :func:`checkpoint_directions`.
 
     - ``first[z] = ⟨G_V, G_z⟩`` (TracIn's integrand);
     - ``second[z] = ⟨G_V, H_B·G_z + H_z·G_B⟩`` (Diff-In's bracket), computed
-      as ``⟨u, G_z⟩ + ⟨G_V, ∇ℓ(z; θ + s·G_B) − G_z⟩ / s`` with ``u = H_B·G_V``
-      (the Hessian is symmetric) and ``s = ε/‖G_B‖``: two per-sample
-      directional derivatives per sample, never a per-sample Hessian.
+      as ``⟨u, G_z⟩ + ⟨G_V, H_z·G_B⟩`` with ``u = H_B·G_V`` (the Hessian is
+      symmetric), never a per-sample Hessian. ``hvp="exact"`` takes both
+      terms in one forward-over-forward pass per chunk
+      (:meth:`FunctionalModel.curvature_terms`); ``hvp="finite_difference"``
+      takes ``⟨G_V, H_z·G_B⟩`` as ``⟨G_V, ∇ℓ(z; θ + s·G_B) − G_z⟩ / s`` with
+      ``s = ε/‖G_B‖`` (the only use of ``epsilon``): three directional
+      derivatives per sample.
 
     With ``second_order=False`` (TracIn) only ``first`` is computed, from
     ``directions["target"]`` alone, and ``second`` is zero.
@@ -345,6 +504,7 @@ def directional_terms(
     -------
     first, second : ndarray of shape (n_samples,)
     """
+    _check_hvp(hvp)
     theta = model.theta
     g_target = directions["target"].to(model.device)
     if second_order:
@@ -355,6 +515,16 @@ def directional_terms(
         here_directions = torch.stack([g_target, directions["hvp"].to(model.device)])
     else:
         here_directions = g_target[None]
+    if second_order and hvp == "exact":
+        u = directions["hvp"].to(model.device)
+        terms = []
+        for X_chunk, y_chunk in model._batches(X, y, batch_size):
+            with torch.no_grad():
+                terms.append(
+                    model.curvature_terms(theta, X_chunk, y_chunk, g_target, g_batch, u, mode)
+                )
+        terms = torch.cat(terms).cpu().numpy().astype(np.float64)
+        return terms[:, 0].copy(), terms[:, 1].copy()
     first, second = [], []
     for X_chunk, y_chunk in model._batches(X, y, batch_size):
         with torch.no_grad():
@@ -386,6 +556,7 @@ def checkpoint_terms(
     epsilon=1e-3,
     batch_size=256,
     mode="jvp",
+    hvp="exact",
 ):
     """First- and second-order influence of every sample on a target set, one checkpoint.
 
@@ -402,11 +573,15 @@ def checkpoint_terms(
     X_hessian, y_hessian : ndarray
         The batch B standing in for the training set in ``G_B`` and ``H_B``.
     epsilon : float, default=1e-3
-        Finite-difference step length.
+        Finite-difference step length; used only with ``hvp="finite_difference"``.
     batch_size : int, default=256
         Samples per chunk (bounds memory).
     mode : {"jvp", "per_sample"}, default="jvp"
         See :meth:`FunctionalModel.directional_derivatives`.
+    hvp : {"exact", "finite_difference"}, default="exact"
+        How Hessian-vector products are taken: :func:`exact_hvp` and
+        forward-mode second derivatives, or the reference code's forward
+        differences (:func:`finite_difference_hvp`).
 
     Returns
     -------
@@ -420,43 +595,69 @@ def checkpoint_terms(
         y_hessian=y_hessian,
         epsilon=epsilon,
         batch_size=max(batch_size, 1024),
+        hvp=hvp,
     )
     return directional_terms(
-        model, X, y, directions, epsilon=epsilon, batch_size=batch_size, mode=mode
+        model, X, y, directions, epsilon=epsilon, batch_size=batch_size, mode=mode, hvp=hvp
     )
 
 
 def self_checkpoint_terms(
-    model, X, y, *, X_hessian, y_hessian, epsilon=1e-3, batch_size=32, second_order=True
+    model,
+    X,
+    y,
+    *,
+    X_hessian,
+    y_hessian,
+    epsilon=1e-3,
+    batch_size=32,
+    second_order=True,
+    hvp="exact",
 ):
     """Self-influence terms (target V = {z}) of every sample at one checkpoint.
 
     - ``first[z] = ‖G_z‖²``;
-    - ``second[z] = ⟨G_z, H_B·G_z⟩ + ⟨G_z, H_z·G_B⟩``. The second part is a
-      finite difference of per-sample gradients along ``G_B`` (shared by all
-      samples); the first needs the Hessian batch's gradient at a point
-      shifted along each sample's own gradient, so it costs
-      ``len(X_hessian)`` sample gradients per sample: keep the batch small.
+    - ``second[z] = ⟨G_z, H_B·G_z⟩ + ⟨G_z, H_z·G_B⟩``. The second part is
+      the derivative of the per-sample gradients along ``G_B`` (shared by all
+      samples); the first is a Hessian-vector product of the Hessian batch
+      along each sample's own gradient, so it costs about ``len(X_hessian)``
+      sample gradients per sample: keep the batch small. ``hvp="exact"``
+      takes both by forward-over-reverse differentiation (:func:`exact_hvp`),
+      ``hvp="finite_difference"`` by forward differences of step ``epsilon``
+      (used only then).
 
     Returns
     -------
     first, second : ndarray of shape (n_samples,)
     """
+    _check_hvp(hvp)
     theta = model.theta
     X_h = torch.as_tensor(_read_rows(X_hessian, 0, len(X_hessian)), device=model.device)
     y_h = torch.as_tensor(y_hessian, device=model.device)
     g_batch = model.mean_gradient(theta, X_hessian, y_hessian)
     batch_norm = torch.linalg.vector_norm(g_batch)
 
+    def batch_gradient(f):
+        return grad(lambda g: model.losses(g, X_h, y_h).mean())(f)
+
     def curvature_along(g):
         norm = torch.linalg.vector_norm(g)
         step = epsilon / norm.clamp_min(1e-30)
-        moved = grad(lambda f: model.losses(f, X_h, y_h).mean())(theta + step * g)
-        return (g @ moved - g @ g_batch) / step
+        return (g @ batch_gradient(theta + step * g) - g @ g_batch) / step
+
+    def exact_curvature_along(g):
+        return g @ jvp(batch_gradient, (theta,), (g,))[1]
 
     first, second = [], []
     for X_chunk, y_chunk in model._batches(X, y, batch_size):
         with torch.no_grad():
+            if second_order and hvp == "exact":
+                G, HG = model._gradients_and_curvatures(theta, X_chunk, y_chunk, g_batch)
+                with _forward_mode():
+                    own = vmap(exact_curvature_along)(G)
+                first.append((G * G).sum(dim=1))
+                second.append(own + (G * HG).sum(dim=1))
+                continue
             G = model.per_sample_gradients(theta, X_chunk, y_chunk)
             first.append((G * G).sum(dim=1))
             if not second_order:

@@ -262,7 +262,7 @@ def test_method_validation(args, message):
 def test_registry_suites_and_descriptions():
     for suite in SUITES.values():
         assert set(suite) <= set(METHODS) and suite[0] == "random"
-    assert "diffin" in SCORERS and "hard/diffin" in SUITES["bench"]
+    assert "diffin" in SCORERS and "easy/diffin" in SUITES["bench"]
     for name, method in METHODS.items():
         assert method.name == name
         assert f"rule `{method.strategy}`" in describe_method(name)

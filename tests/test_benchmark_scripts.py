@@ -63,6 +63,32 @@ def test_diffin_scoring_grid_runs():
     assert "lr default m 2   split  diffin" in out
 
 
+def test_diffin_hvp_parts_run():
+    out = _run(
+        "diffin_hvp.py",
+        *("--parts", "accuracy", "cost", "mislabel", "--seeds", "1", "--checkpoints", "2"),
+        *("--n-samples", "60", "--repeats", "1", "--cost-tiles", "1", "--self-samples", "20"),
+    )
+    # The exact products agree with the float64 reference to float32 rounding.
+    exact_total = re.search(r"exact\s+total\s+(\S+)", out)
+    assert exact_total and float(exact_total.group(1)) > 0.9999
+    assert "finite diff. eps=0.001" in out
+    assert out.count("x TracIn") == 6  # two targets, three methods each
+    assert "clean target  Diff-In, exact" in out
+
+
+def test_diffin_loo_compares_both_hessian_vector_products():
+    out = _run(
+        "diffin_loo.py",
+        *("--seeds", "1", "--n-train", "40", "--n-target", "20", "--steps", "10"),
+        *("--checkpoints", "2", "--chunk", "41", "--target-points", "2"),
+    )
+    for name in ("tracin", "full", "full[fd]", "second_order[fd]", "linear_response"):
+        assert re.search(rf"^\s+0 {re.escape(name)}\s", out, re.MULTILINE), name
+    assert "second-order / first-order term (norms, target set): plain rows:" in out
+    assert "Diff-In (full[fd]) above TracIn" in out
+
+
 def test_sims_dev_runs_with_the_annealed_target_net():
     out = _run(
         "sims_dev.py",

@@ -253,7 +253,7 @@ def test_bench_no_plot_and_label_noise(tmp_path, capsys):
 
 def test_bench_default_suite_is_the_registered_one():
     assert SUITES["bench"][0] == "random" and "sims/sim" in SUITES["bench"]
-    assert "hard/unseen-3step" in SUITES["bench"] and "hard/diffin" in SUITES["bench"]
+    assert "hard/unseen-3step" in SUITES["bench"] and "easy/diffin" in SUITES["bench"]
 
 
 def test_bench_rejects_an_impossible_multi_step_ratio_before_training(capsys):

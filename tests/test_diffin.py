@@ -70,7 +70,8 @@ def test_components_and_attributes(small_data):
     X, y = small_data
     scorer = _diffin().fit(X, y)
     assert scorer.components_.shape == (200, 3)
-    np.testing.assert_array_equal(scorer.scores_, scorer.components_[:, 0])
+    # The difficulty is the harm: the signed influence (helpful = positive), negated.
+    np.testing.assert_array_equal(scorer.scores_, -scorer.components_[:, 0])
     np.testing.assert_allclose(
         scorer.components_[:, 0], scorer.components_[:, 1] + scorer.components_[:, 2]
     )
@@ -120,13 +121,26 @@ def _plain_sgd_net(tiny_net, n_features, n_classes):
     return tiny_net(n_features, n_classes, optimizer__momentum=0.0, lr=0.2)
 
 
-def test_validation_influence_is_lower_for_mislabeled(noisy_data, tiny_net):
+def test_mislabeled_have_negative_influence_and_the_highest_scores(noisy_data, tiny_net):
     X, y, flipped = noisy_data
-    scorer = _diffin(estimator=_plain_sgd_net(tiny_net, 8, 3), max_epochs=20)
-    scores = scorer.fit(X, y).scores_
-    # Flipped labels hurt the validation loss (negative influence) more than clean ones.
-    assert np.mean(scores[flipped]) < 0 < np.mean(scores[~flipped])
-    assert roc_auc_score(flipped, -scores) > 0.6
+    scorer = _diffin(estimator=_plain_sgd_net(tiny_net, 8, 3), max_epochs=20).fit(X, y)
+    influence = scorer.components_[:, 0]
+    # Flipped labels hurt the validation loss (negative influence) more than clean ones...
+    assert np.mean(influence[flipped]) < 0 < np.mean(influence[~flipped])
+    # ...so, as for every scorer, they are the hardest (one score convention).
+    assert roc_auc_score(flipped, scorer.scores_) > 0.6
+
+
+def test_cleaning_with_a_clean_validation_target_drops_mostly_mislabeled(noisy_data, tiny_net):
+    X, y, flipped = noisy_data
+    clean_X, clean_y = _separable_classes()
+    net = _plain_sgd_net(tiny_net, 8, 3)
+    scorer = _diffin(estimator=net, max_epochs=20, validation_data=(clean_X[300:], clean_y[300:]))
+    # Like every other scorer's difficulty: the easy rule drops the top 10%, the harmful.
+    selector = CoresetSelector(scorer, pruning_ratio=0.1, strategy="easy", random_state=0)
+    selector.fit(X[:300], y[:300])
+    dropped = np.setdiff1d(np.arange(300), selector.sample_indices_)
+    assert flipped[:300][dropped].mean() > 0.8
 
 
 def test_self_influence_ranks_mislabeled_highest(known_difficulty_data, tiny_net):
@@ -135,6 +149,7 @@ def test_self_influence_ranks_mislabeled_highest(known_difficulty_data, tiny_net
     scorer = _diffin(estimator=net, target="self", max_epochs=15, hessian_batch_size=16)
     scores = scorer.fit(X, y).scores_
     assert scorer.validation_indices_.size == 0 and scorer.n_train_ == y.size
+    np.testing.assert_array_equal(scores, scorer.components_[:, 0])  # self-influence as it is
     assert np.mean(scores[groups["mislabeled"]]) > np.mean(scores[groups["hard"]])
     assert np.mean(scores[groups["hard"]]) > np.mean(scores[groups["easy"]])
 
@@ -228,6 +243,7 @@ def test_momentum_is_corrected_and_adam_warns(small_data, tiny_net):
         ({"validation_fraction": 0.01}, None, "validation_fraction=0.01 of 200 samples"),
         ({}, "singleton", r"at least 2 samples per class.*target='self'"),
         ({"variant": "exact"}, None, "variant"),
+        ({"hvp": "fd"}, None, "'hvp' parameter"),
     ],
 )
 def test_errors_are_named(params, y_edit, match, small_data):
@@ -263,6 +279,36 @@ def test_pickle_round_trip(small_data):
     np.testing.assert_allclose(loaded.transform(X[:5]), scorer.transform(X[:5]))
 
 
+def test_a_fit_pickled_before_the_hvp_parameter_keeps_finite_differences(small_data):
+    X, y = small_data
+    scorer = _diffin(hvp="finite_difference").fit(X, y)
+    state = dict(scorer.__getstate__())  # a copy: it may be the object's own __dict__
+    del state["hvp"]
+    state["scores_"] = scorer.components_[:, 0].copy()  # the sign of those fits
+    old = DiffInScorer.__new__(DiffInScorer)
+    old.__setstate__(state)
+    assert old.hvp == "finite_difference"
+    np.testing.assert_allclose(old.transform(X[:5]), scorer.transform(X[:5]))
+    # Their scores_ becomes the difficulty, as a fit made now has it.
+    np.testing.assert_array_equal(old.scores_, scorer.scores_)
+
+
+@pytest.mark.parametrize("target", ["validation", "self"])
+def test_exact_and_finite_difference_hvp_share_the_first_order_term(target, small_data):
+    X, y = small_data
+    params = {"target": target, "hessian_batch_size": 16}
+    exact = _diffin(**params).fit(X, y)
+    by_difference = _diffin(hvp="finite_difference", **params).fit(X, y)
+    assert exact.hvp == "exact"  # the default
+    np.testing.assert_allclose(
+        exact.components_[:, 1], by_difference.components_[:, 1], rtol=1e-5, atol=1e-12
+    )
+    # Same checkpoints, another second-order estimate: related, not equal.
+    exact_second, difference_second = exact.components_[:, 2], by_difference.components_[:, 2]
+    assert not np.allclose(exact_second, difference_second, rtol=1e-3)
+    assert np.corrcoef(exact_second, difference_second)[0, 1] > 0.9
+
+
 def test_cleaning_with_self_influence_drops_mostly_mislabeled(noisy_data, tiny_net):
     X, y, flipped = noisy_data
     net = _plain_sgd_net(tiny_net, 8, 3)
@@ -283,7 +329,7 @@ def test_own_validation_data_is_the_target(noisy_data, tiny_net):
     scores = scorer.fit(X[:300], y[:300]).scores_
     # Every sample trains the net; a clean target set exposes the flipped labels.
     assert scorer.n_train_ == 300 and scorer.validation_indices_.size == 0
-    assert roc_auc_score(flipped[:300], -scores) > 0.8
+    assert roc_auc_score(flipped[:300], scores) > 0.8
 
 
 @pytest.mark.parametrize(

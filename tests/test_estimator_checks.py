@@ -47,17 +47,20 @@ _CROSS_FITTED = (
 )
 
 
-# Diff-In's second-order term is a float32 finite difference divided by a step of
-# about 1e-3: the last-bit differences of BLAS kernels between batch sizes grow to
-# ~1e-4 relative, above the check's 1e-7 tolerance (test_diffin checks 1e-5 on equal batches).
-_FINITE_DIFFERENCE = (
-    "float32 finite differences amplify batch-size-dependent rounding to ~1e-4 relative"
+# With exact Hessian-vector products (the default) Diff-In's terms differ between batch
+# sizes only by float32 rounding (~2e-7 relative; the finite difference amplified it to
+# ~1e-4 and failed for both targets). Validation influence is scaled by η/N and passes the
+# check's atol=1e-7; self-influence is of order 1 on the check's data, so rounding alone
+# (~1e-6 absolute) exceeds it.
+_FLOAT32_ROUNDING = (
+    "self-influence values of order 1 carry float32 rounding (~1e-6) above the check's "
+    "absolute tolerance 1e-7 between batch sizes"
 )
 
 
 def _expected_failed_checks(estimator):
-    if isinstance(estimator, DiffInScorer):
-        return {"check_methods_subset_invariance": _FINITE_DIFFERENCE}
+    if isinstance(estimator, DiffInScorer) and estimator.target == "self":
+        return {"check_methods_subset_invariance": _FLOAT32_ROUNDING}
     if isinstance(estimator, UnseenScorer):
         return {
             "check_transformer_general": _CROSS_FITTED,

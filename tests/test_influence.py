@@ -9,12 +9,9 @@ from skprune import influence
 from skprune.influence import FunctionalModel
 
 
-@pytest.fixture()
-def tiny_problem():
+def _problem(activation):
     torch.manual_seed(0)
-    # tanh, not ReLU: a finite-difference step that crosses a ReLU kink jumps, while
-    # autograd takes ReLU's second derivative as zero, so the two disagree there by design.
-    module = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3))
+    module = nn.Sequential(nn.Linear(5, 16), activation(), nn.Linear(16, 3))
     rng = np.random.default_rng(0)
 
     def draw(n):
@@ -24,6 +21,18 @@ def tiny_problem():
     X_target, y_target = draw(30)
     X_hessian, y_hessian = draw(50)
     return module, (X, y), (X_target, y_target), (X_hessian, y_hessian)
+
+
+@pytest.fixture()
+def tiny_problem():
+    # tanh, not ReLU: a finite-difference step that crosses a ReLU kink jumps, while
+    # autograd takes ReLU's second derivative as zero, so the two disagree there by design.
+    return _problem(nn.Tanh)
+
+
+@pytest.fixture()
+def relu_problem():
+    return _problem(nn.ReLU)
 
 
 def _exact_bracket(model, X, y, X_hessian, y_hessian, dot_with):
@@ -54,28 +63,111 @@ def _relative_error(estimate, exact):
     return np.linalg.norm(estimate - exact) / np.linalg.norm(exact)
 
 
-@pytest.mark.parametrize("mode", ["jvp", "per_sample"])
-def test_finite_difference_bracket_matches_double_backprop(mode, tiny_problem):
-    module, (X, y), (X_t, y_t), (X_h, y_h) = tiny_problem
+def _validation_terms(problem, **kwargs):
+    """Influence terms on the target set of a problem, and the double-backprop bracket."""
+    module, (X, y), (X_t, y_t), (X_h, y_h) = problem
     model = FunctionalModel(module)
     first, second = influence.checkpoint_terms(
-        model, X, y, X_target=X_t, y_target=y_t, X_hessian=X_h, y_hessian=y_h, mode=mode
+        model, X, y, X_target=X_t, y_target=y_t, X_hessian=X_h, y_hessian=y_h, **kwargs
     )
     g_target = _mean_gradient(model, X_t, y_t)
     exact_second = _exact_bracket(model, X, y, X_h, y_h, lambda g_z: g_target)
-    assert _relative_error(second, exact_second) <= 1e-2
     per_sample = model.per_sample_gradients(model.theta, torch.as_tensor(X), torch.as_tensor(y))
-    np.testing.assert_allclose(first, (per_sample @ g_target).numpy(), rtol=1e-4, atol=1e-7)
+    return first, second, (per_sample @ g_target).numpy(), exact_second
 
 
-def test_self_terms_match_double_backprop(tiny_problem):
-    module, (X, y), _, (X_h, y_h) = tiny_problem
+def _self_terms(problem, **kwargs):
+    module, (X, y), _, (X_h, y_h) = problem
     model = FunctionalModel(module)
-    first, second = influence.self_checkpoint_terms(model, X, y, X_hessian=X_h, y_hessian=y_h)
+    first, second = influence.self_checkpoint_terms(
+        model, X, y, X_hessian=X_h, y_hessian=y_h, **kwargs
+    )
     exact_second = _exact_bracket(model, X, y, X_h, y_h, lambda g_z: g_z)
-    assert _relative_error(second, exact_second) <= 1e-2
     per_sample = model.per_sample_gradients(model.theta, torch.as_tensor(X), torch.as_tensor(y))
-    np.testing.assert_allclose(first, (per_sample**2).sum(1).numpy(), rtol=1e-4)
+    return first, second, (per_sample**2).sum(1).numpy(), exact_second
+
+
+# float32 throughout: the exact products agree with double backprop to rounding; the
+# forward difference divides a rounding error by its step (measured ~2e-4 on tanh).
+@pytest.mark.parametrize(("hvp", "tolerance"), [("exact", 1e-5), ("finite_difference", 1e-2)])
+@pytest.mark.parametrize("mode", ["jvp", "per_sample"])
+def test_bracket_matches_double_backprop_on_a_smooth_net(mode, hvp, tolerance, tiny_problem):
+    first, second, exact_first, exact_second = _validation_terms(tiny_problem, mode=mode, hvp=hvp)
+    assert _relative_error(second, exact_second) <= tolerance
+    np.testing.assert_allclose(first, exact_first, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize(("hvp", "tolerance"), [("exact", 1e-5), ("finite_difference", 1e-2)])
+def test_self_terms_match_double_backprop(hvp, tolerance, tiny_problem):
+    first, second, exact_first, exact_second = _self_terms(tiny_problem, hvp=hvp)
+    assert _relative_error(second, exact_second) <= tolerance
+    np.testing.assert_allclose(first, exact_first, rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["jvp", "per_sample"])
+def test_exact_hvp_matches_double_backprop_on_a_relu_net(mode, relu_problem):
+    # ReLU is the default nets' activation. The exact products follow autograd (ReLU''
+    # = 0); the finite difference, reported beside them, also picks up the gradient's
+    # jumps at the kinks its step crosses: on this net ~2e-4 on the target-set bracket
+    # and ~0.8 on self-influence, whose steps (along each sample's own gradient) cross many.
+    _, exact_hvp, _, reference = _validation_terms(relu_problem, mode=mode, hvp="exact")
+    _, by_difference, _, _ = _validation_terms(relu_problem, mode=mode, hvp="finite_difference")
+    _, exact_self, _, self_reference = _self_terms(relu_problem, hvp="exact")
+    _, self_by_difference, _, _ = _self_terms(relu_problem, hvp="finite_difference")
+    errors = {
+        "exact": _relative_error(exact_hvp, reference),
+        "finite_difference": _relative_error(by_difference, reference),
+        "exact, self": _relative_error(exact_self, self_reference),
+        "finite_difference, self": _relative_error(self_by_difference, self_reference),
+    }
+    assert errors["exact"] <= 1e-5 and errors["exact, self"] <= 1e-5, errors
+    assert errors["finite_difference"] > 10 * errors["exact"], errors
+    assert errors["finite_difference, self"] > 0.1, errors
+
+
+def test_exact_hvp_is_exact_on_a_quadratic():
+    A = torch.tensor([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    vector = torch.tensor([0.3, -2.0, 5.0])
+    hv = influence.exact_hvp(lambda t: A @ t, torch.ones(3), vector)
+    torch.testing.assert_close(hv, A @ vector, rtol=1e-6, atol=1e-6)
+
+
+def test_exact_hvp_of_a_model_gradient_matches_double_backprop(relu_problem):
+    module, (X, y), _, _ = relu_problem
+    model = FunctionalModel(module)
+    vector = torch.randn(model.theta.numel())
+    hv = influence.exact_hvp(
+        lambda t: model.mean_gradient(t, X, y, batch_size=16), model.theta, vector
+    )
+    theta = model.theta.clone().requires_grad_(True)
+    g = torch.autograd.grad(
+        model.losses(theta, torch.as_tensor(X), torch.as_tensor(y)).mean(), theta, create_graph=True
+    )[0]
+    reference = torch.autograd.grad(g @ vector, theta)[0]
+    torch.testing.assert_close(hv, reference, rtol=1e-4, atol=1e-6)
+
+
+def test_curvature_terms_agree_between_modes(relu_problem):
+    module, (X, y), _, _ = relu_problem
+    model = FunctionalModel(module)
+    v, w = torch.randn(2, model.theta.numel())
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    by_jvp = model.curvature_terms(model.theta, X, y, v, w, mode="jvp")
+    by_vmap = model.curvature_terms(model.theta, X, y, v, w, mode="per_sample")
+    assert by_jvp.shape == (40, 2)
+    torch.testing.assert_close(by_jvp, by_vmap, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="mode must be"):
+        model.curvature_terms(model.theta, X, y, v, w, mode="other")
+
+
+@pytest.mark.parametrize("function", ["checkpoint_terms", "self_checkpoint_terms"])
+def test_unknown_hvp_method_is_named(function, tiny_problem):
+    module, (X, y), (X_t, y_t), (X_h, y_h) = tiny_problem
+    kwargs = {"X_hessian": X_h, "y_hessian": y_h, "hvp": "fd"}
+    if function == "checkpoint_terms":
+        kwargs.update(X_target=X_t, y_target=y_t)
+    with pytest.raises(ValueError, match=r"hvp must be one of \('exact', 'finite_difference'\)"):
+        getattr(influence, function)(FunctionalModel(module), X, y, **kwargs)
 
 
 def test_jvp_and_per_sample_directional_derivatives_agree(tiny_problem):

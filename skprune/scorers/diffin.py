@@ -56,10 +56,12 @@ class DiffInScorer(BaseScorer):
 
     * first-order (TracIn) term ``(T/m)·(η_t/N)·⟨G_V, G_z⟩``;
     * Diff-In's second-order term ``−t·η_t²/(N·m)·⟨G_V, H_B·G_z + H_z·G_B⟩``
-      (the coefficient and bracket of the authors' reference code), whose
-      Hessian-vector products are forward finite differences of gradients, in
-      the symmetric form that costs two per-sample directional derivatives per
-      checkpoint (:func:`skprune.influence.directional_terms`).
+      (the coefficient and bracket of the authors' reference code), in the
+      symmetric form that costs two per-sample passes per checkpoint
+      (:func:`skprune.influence.directional_terms`). Its Hessian-vector
+      products are exact (forward-over-reverse autograd, ``hvp="exact"``) or
+      the reference code's forward finite differences of gradients
+      (``hvp="finite_difference"``).
 
     ``variant`` picks the sum. The reference code keeps only the second-order
     term; whether the paper adds the first-order one is not known to us. Our
@@ -68,19 +70,24 @@ class DiffInScorer(BaseScorer):
     project's choices**, as are the validation split, the default plain-SGD
     net and the momentum correction.
 
-    Sign convention: ``influence`` estimates how much the target loss would
-    **rise if the sample were removed** — positive = helpful, negative =
-    harmful (often mislabeled). With ``target="validation"`` it is the
-    difficulty ``scores_`` as it stands: higher = more valuable to keep, and
-    the harmful tail scores lowest, so a small pruning ratio with
-    ``strategy="hard"`` removes the most harmful samples first (data
-    cleaning; give a clean ``validation_data`` for that). For coresets at
-    larger ratios, keeping only the most helpful (``"hard"``) lost 8–29
-    points to random selection in our benchmarks — it piles up high-loss
-    samples — while ``"ccs"`` and ``"sims"`` stay near random; see the
-    benchmarks page. With ``target="self"`` it is the
-    self-influence (how much the sample's own loss relies on having trained on
-    it): higher = harder, memorized or mislabeled, like the other scorers.
+    Sign convention: the ``influence`` component estimates how much the
+    target loss would **rise if the sample were removed** — positive =
+    helpful, negative = harmful (often mislabeled). ``scores_`` follows the
+    library's one convention, a difficulty (higher = harder / more likely
+    mislabeled):
+
+    * ``target="validation"``: ``scores_`` is the **negated** influence, the
+      harm a sample does to the target loss. Mislabeled samples score
+      highest, so ``strategy="easy"`` at a small pruning ratio removes the
+      most harmful samples first (data cleaning; give a clean
+      ``validation_data`` for that), like with every other scorer. For
+      coresets at larger ratios, keeping only the most helpful samples
+      (lowest scores) piles up high-loss samples and falls behind random
+      selection, while ``"ccs"`` and ``"sims"`` stay near it (see the Diff-In
+      method page).
+    * ``target="self"``: ``scores_`` is the self-influence as it stands (how
+      much the sample's own loss relies on having trained on it): higher =
+      harder, memorized or mislabeled.
 
     Parameters
     ----------
@@ -92,20 +99,16 @@ class DiffInScorer(BaseScorer):
         otherwise come right before checkpoints at epoch ends). A user's net
         is trained as given: with SGD momentum β the step is corrected to
         ``η/(1 − β)``; with Adam-like optimizers a warning says that only the
-        ranking is meaningful. The estimate is
-        most reliable early in training: on 10 000 Fashion-MNIST images with
-        20% flipped labels, the default net finds them with ROC-AUC 0.88
-        given a clean ``validation_data`` but not with the noisy split
-        (0.52); a slower net (``lr=0.005``) reaches 0.92 with either target.
-        Digits does best with lr 0.1, so the default stays; see the Diff-In
-        method page. A user's net must return one output per class of ``y``
-        (checked before training).
+        ranking is meaningful. The estimate is most reliable early in
+        training, so a slower scoring net can find flipped labels better on
+        large data; lr 0.1 is our choice, see the Diff-In method page. A
+        user's net must return one output per class of ``y`` (checked before
+        training).
     n_checkpoints : int, default=10
         Number m of evenly spaced checkpoints (midpoints of m equal intervals
         of training); training with fewer optimizer steps keeps one checkpoint
-        per step and warns. The influence pass costs time linear in m. The
-        default was 5 until the mislabel benchmarks found 10 better (by up to
-        0.2 ROC-AUC) or within 0.003 in every measured setting.
+        per step and warns. The influence pass costs time linear in m
+        (10: our choice, see the Diff-In method page).
     target : {"validation", "self"}, default="validation"
         ``"validation"``: influence on the mean loss of a stratified held-out
         split of the training data (``validation_fraction``); the scoring net
@@ -121,16 +124,26 @@ class DiffInScorer(BaseScorer):
         split of the training data; the scoring net then trains on every
         sample. Use a **clean** held-out set for data cleaning: a split of
         noisy training data has noisy labels too, and their large gradients
-        dominate ``G_V`` (on Fashion-MNIST with 20% noise the split finds the
-        flipped labels no better than chance, see the benchmarks page). Like
+        dominate ``G_V`` (see the Diff-In method page). Like
         skorch's ``predefined_split``, the data is a parameter. ``X_val`` may
         be an array or, like ``X``, a torch ``Dataset`` (read lazily).
     variant : {"full", "second_order", "tracin"}, default="full"
         ``"full"`` = first-order + second-order terms, ``"second_order"`` =
         the reference code's sum, ``"tracin"`` = first-order only (TracIn on
         the same checkpoints; skips the second-order work).
+    hvp : {"exact", "finite_difference"}, default="exact"
+        How the second-order term's Hessian-vector products are taken.
+        ``"exact"``: forward-over-reverse autograd (:mod:`torch.func`
+        ``jvp`` of ``grad``, :func:`skprune.influence.exact_hvp`), with
+        ReLU's second derivative taken as zero as autograd does.
+        ``"finite_difference"``: the reference code's forward differences of
+        gradients with step ``epsilon``; on ReLU nets (the default net) a step
+        that crosses an activation's kink adds the gradient's jump, which
+        makes the term erratic. ``"exact"``: our choice, see the Diff-In
+        method page. Ignored with ``variant="tracin"``.
     epsilon : float, default=1e-3
-        Length of the finite-difference steps in parameter space (float32).
+        Length of the finite-difference steps in parameter space (float32);
+        used only with ``hvp="finite_difference"``.
     layers : {"all", "last"}, default="all"
         Parameters the gradients are taken over; ``"last"`` restricts them to
         the output :class:`torch.nn.Linear` (found by running the net, see
@@ -163,10 +176,13 @@ class DiffInScorer(BaseScorer):
     Attributes
     ----------
     scores_ : ndarray of shape (n_samples,)
-        The ``influence`` column (see the sign convention above).
+        The difficulty: the negated ``influence`` column with
+        ``target="validation"``, the ``influence`` column (self-influence)
+        with ``target="self"`` (see the sign convention above).
     components_ : ndarray of shape (n_samples, 3)
-        ``influence`` (the chosen ``variant``), ``first_order`` (TracIn) and
-        ``second_order`` (Diff-In's term) of every training sample.
+        ``influence`` (the chosen ``variant``, signed: positive = helpful),
+        ``first_order`` (TracIn) and ``second_order`` (Diff-In's term) of
+        every training sample.
     net_ : skorch.NeuralNetClassifier
         The fitted scoring net.
     checkpoints_ : list of dict
@@ -174,7 +190,7 @@ class DiffInScorer(BaseScorer):
         (numpy arrays) of every checkpoint.
     directions_ : list of dict
         Per checkpoint, the vectors ``target`` (G_V), ``batch`` (G_B) and
-        ``hvp`` (H_B·G_V) as numpy arrays, reused by :meth:`transform`
+        ``hvp`` (H_B·G_V, by the ``hvp`` method) as numpy arrays, reused by :meth:`transform`
         (``target`` only for ``variant="tracin"``; empty for ``target="self"``).
     total_steps_ : int
         Optimizer steps T of the scoring net's training.
@@ -211,6 +227,7 @@ class DiffInScorer(BaseScorer):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "validation_data": [None, tuple],
         "variant": [StrOptions(set(influence.INFLUENCE_VARIANTS))],
+        "hvp": [StrOptions(set(influence.HVP_METHODS))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "layers": [StrOptions({"all", "last"})],
         "hessian_batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -228,6 +245,7 @@ class DiffInScorer(BaseScorer):
         validation_fraction=0.2,
         validation_data=None,
         variant="full",
+        hvp="exact",
         epsilon=1e-3,
         layers="all",
         hessian_batch_size=512,
@@ -245,6 +263,7 @@ class DiffInScorer(BaseScorer):
         self.validation_fraction = validation_fraction
         self.validation_data = validation_data
         self.variant = variant
+        self.hvp = hvp
         self.epsilon = epsilon
         self.layers = layers
         self.hessian_batch_size = hessian_batch_size
@@ -268,6 +287,16 @@ class DiffInScorer(BaseScorer):
                 "or use target='self'."
             )
         return super()._class_size_advice()
+
+    def __setstate__(self, state):
+        # Fits pickled before the hvp parameter existed used finite differences, and
+        # their validation-target scores_ was the influence itself (helpful = high):
+        # it becomes the difficulty, as a fit made now would have it.
+        old = "hvp" not in state
+        state.setdefault("hvp", "finite_difference")
+        super().__setstate__(state)
+        if old and getattr(self, "components_", None) is not None:
+            self.scores_ = self._difficulty(self.components_)
 
     # --- fitting ---------------------------------------------------------------
 
@@ -413,7 +442,7 @@ class DiffInScorer(BaseScorer):
         first = np.stack([np.concatenate([f for f, _ in row]) for row in per_checkpoint])
         second = np.stack([np.concatenate([s for _, s in row]) for row in per_checkpoint])
         self.components_ = self._combine(first, second)
-        self.scores_ = self.components_[:, 0].copy()
+        self.scores_ = self._difficulty(self.components_)
 
     def _checkpoint_model(self, checkpoint):
         module = copy.deepcopy(self.net_.module_).cpu()
@@ -450,6 +479,7 @@ class DiffInScorer(BaseScorer):
             y_hessian=y_hessian,
             epsilon=self.epsilon,
             second_order=self.variant != "tracin",
+            hvp=self.hvp,
         )
         return {k: v.cpu().numpy() for k, v in directions.items()}
 
@@ -468,6 +498,7 @@ class DiffInScorer(BaseScorer):
                 epsilon=self.epsilon,
                 batch_size=self._terms_batch_size(),
                 second_order=second_order,
+                hvp=self.hvp,
             )
         return influence.directional_terms(
             model,
@@ -478,6 +509,7 @@ class DiffInScorer(BaseScorer):
             batch_size=self._terms_batch_size(),
             mode=self.gradient_mode,
             second_order=second_order,
+            hvp=self.hvp,
         )
 
     def _combine(self, first, second):
@@ -513,3 +545,10 @@ class DiffInScorer(BaseScorer):
 
     def _component_names(self):
         return ["influence", "first_order", "second_order"]
+
+    def _difficulty(self, components):
+        # Validation influence is positive for helpful samples; its negation,
+        # the harm, is the difficulty (mislabeled = high). Self-influence is
+        # already one.
+        influence_ = components[:, 0].astype(np.float64)
+        return influence_ if self.target == "self" else -influence_
