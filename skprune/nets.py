@@ -119,8 +119,8 @@ class SmallCNN(nn.Module):
             nn.ReLU(),
             nn.MaxPool2d(2, ceil_mode=True),  # ceil: a 1-pixel map stays 1 pixel
             # Adaptive pooling makes the head independent of the image size; on 28×28
-            # input it is the identity. Pooling to 4×4 after one stage (before) cost
-            # 6 points on Fashion-MNIST (0.820 vs 0.880, docs/benchmarks.md).
+            # input it is the identity. Pooling to 4×4 after one stage lost most of the
+            # spatial information (dev/journal.md, "A stronger default CNN").
             nn.AdaptiveAvgPool2d(7),
         )
         self.body = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 49, hidden_units), nn.ReLU())

@@ -61,8 +61,7 @@ class UnseenScorer(BaseScorer):
         Number of independent random partitions R, as in scikit-learn's
         ``RepeatedStratifiedKFold``. Each sample's score is the mean of its
         R · (K − 1) unseen scores: steadier rankings at R times the cost
-        (``n_subsets=5, n_repeats=2`` ranked most consistently across seeds
-        in the project's Fashion-MNIST benchmarks).
+        (see the documentation's benchmarks page).
     estimator : skorch.NeuralNetClassifier or None, default=None
         The scoring network; cloned once per subset and trained with
         ``train_split=None``. None builds :func:`skprune.nets.make_default_net`
