@@ -5,7 +5,7 @@ Score every training sample with skorch-wrapped networks, keep a smaller subset
 """
 
 from .scorers import BaseScorer, DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
-from .selection import CoresetSelector
+from .selection import CoresetSelector, LowSignalWarning
 
 __version__ = "0.1.0.dev0"
 
@@ -13,6 +13,7 @@ __all__ = [
     "BaseScorer",
     "CoresetSelector",
     "DiffInScorer",
+    "LowSignalWarning",
     "SIMScorer",
     "TrainingDynamicsScorer",
     "UnseenScorer",

@@ -18,11 +18,15 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, check_memory, column_or_1d, validate_data
 
 from .metrics import combine_difficulties
-from .sampling import STRATEGIES, check_rule, coreset_size, make_rule, select
+from .sampling import STRATEGIES, check_rule, coreset_size, make_rule, select, uniform_weight
 from .scorers import SIMScorer
 from .utils import equal_steps, is_dataset
 
-__all__ = ["CoresetSelector"]
+__all__ = ["CoresetSelector", "LowSignalWarning"]
+
+
+class LowSignalWarning(UserWarning):
+    """The scoring nets fit the data too poorly for their scores to guide the selection."""
 
 
 @dataclass(slots=True)
@@ -90,12 +94,14 @@ def _split_budget(n_keep, n_steps):
     return sizes
 
 
-def scorers_label_noise(scorers):
+def scorers_label_noise(scorers, attribute="label_noise_"):
     """The fitted scorers' mean ``label_noise_`` (None when none estimates it).
 
     Parameters
     ----------
     scorers : list of fitted scorers
+    attribute : str, default="label_noise_"
+        The estimate averaged (``"skill_"``: how well the scorers' nets fit).
 
     Returns
     -------
@@ -109,9 +115,9 @@ def scorers_label_noise(scorers):
     0.1
     """
     estimates = [
-        scorer.label_noise_
+        getattr(scorer, attribute)
         for scorer in scorers
-        if getattr(scorer, "label_noise_", None) is not None
+        if getattr(scorer, attribute, None) is not None
     ]
     return float(np.mean(estimates)) if estimates else None
 
@@ -228,6 +234,11 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         ``label_noise`` is ``"auto"`` (SIMS's default) gets the fitted
         scorers' estimate (their ``label_noise_``, averaged over several
         scorers) as its hard cut; without an estimate, its own default cut.
+        A rule whose ``uniform`` is ``"auto"`` (SIMS's default) gets
+        :func:`~skprune.sampling.uniform_weight` of the scorers' ``skill_``:
+        where the scoring nets fit the data poorly, the selection tends to
+        random selection, with a :class:`LowSignalWarning` that names what
+        to do.
     n_steps : int, default=1
         Number of selection steps. 1 selects the whole coreset from the
         scorer's difficulties. ``n_steps > 1`` runs incremental selection
@@ -320,6 +331,12 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         Estimated fraction of mislabeled training samples the ``"sims"`` rule
         cut (its ``label_noise``, see ``strategy``); None for rules without
         one, when it was None, or when no scorer estimates it.
+    skill_ : float or None
+        The scorers' mean ``skill_`` (how well their nets fit the labels they
+        do not call wrong, in [0, 1]); None when no scorer reports one.
+    uniform_ : float or None
+        Weight of the uniform term the ``"sims"`` rule used (its ``uniform``,
+        see ``strategy``): 1 = random selection; None for rules without one.
     sampling_strategy_ : dict
         Number of kept samples per class.
     classes_ : ndarray
@@ -590,7 +607,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             self.scores_ = combine_difficulties(difficulties, weights=self.scorer_weights)
 
-        rule = self._with_label_noise(rule)
+        rule = self._with_estimates(rule)
         if self.n_steps == 1:
             selection = select(
                 rule,
@@ -708,21 +725,43 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         except TypeError as error:
             raise TypeError(f"strategy {rule!r} cannot select: {error}") from None
 
-    def _with_label_noise(self, rule):
-        """``rule`` with a ``label_noise="auto"`` replaced by the scorers' estimate.
+    def _with_estimates(self, rule):
+        """``rule`` with ``label_noise="auto"`` and ``uniform="auto"`` set from the scorers.
 
-        Sets ``label_noise_``. The estimate comes from the scorers fitted on
-        all the data, so every incremental step cuts the same fraction.
+        Sets ``label_noise_``, ``skill_`` and ``uniform_``. The estimates come
+        from the scorers fitted on all the data, so every incremental step
+        cuts the same fraction with the same uniform weight.
         """
         params = rule.get_params(deep=False)
-        self.label_noise_ = None
-        if "label_noise" not in params:
-            return rule
-        noise = params["label_noise"]
-        if isinstance(noise, str) and noise == "auto":
-            noise = scorers_label_noise([scorer for _, scorer in self.scorers_])
-            rule = rule.set_params(label_noise=noise)
-        self.label_noise_ = None if isinstance(noise, str) else noise
+        scorers = [scorer for _, scorer in self.scorers_]
+        self.skill_ = scorers_label_noise(scorers, "skill_")
+        self.label_noise_ = self.uniform_ = None
+        if "label_noise" in params:
+            noise = params["label_noise"]
+            if isinstance(noise, str) and noise == "auto":
+                noise = scorers_label_noise(scorers)
+                rule = rule.set_params(label_noise=noise)
+            self.label_noise_ = None if isinstance(noise, str) else noise
+        if "uniform" in params:
+            uniform = params["uniform"]
+            if isinstance(uniform, str) and uniform == "auto":
+                uniform = 0.0 if self.skill_ is None else uniform_weight(self.skill_)
+                rule = rule.set_params(uniform=uniform)
+                if uniform >= 0.5:
+                    warnings.warn(
+                        f"the scoring nets fit the training data poorly (skill "
+                        f"{self.skill_:.2f}; 1 = every label they keep predicted): their "
+                        f"scores carry little signal, so the selection is "
+                        + ("random" if uniform == 1.0 else "close to random")
+                        + (" among the samples not cut as mislabeled" if self.label_noise_ else "")
+                        + f" (strategy uniform={uniform:.2f}). Train the scoring nets longer "
+                        "(e.g. max_epochs=10 on the scorer), use a stronger net, or pass "
+                        "strategy=SIMSRule(uniform=0) to trust the scores anyway; "
+                        "SIMSRule(label_noise=...) sets the cut if you know the noise rate",
+                        LowSignalWarning,
+                        stacklevel=4,
+                    )
+            self.uniform_ = None if isinstance(uniform, str) else float(uniform)
         return rule
 
     def _select_exactly(self, scores, y_codes, k, rng, min_per_class, rule):

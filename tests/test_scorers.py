@@ -55,7 +55,10 @@ def test_final_nets_estimate_the_label_noise(metric, fitted, known_difficulty_da
     assert scorer.label_issues_.shape == y.shape
     assert scorer.label_issues_[groups["mislabeled"]].mean() >= 0.75
     assert scorer.label_issues_[groups["easy"]].mean() <= 0.02
-    assert scorer.label_noise_ == pytest.approx(scorer.label_issues_.mean())
+    # The noisy-channel estimate is conservative: on in-sample outputs the nets
+    # have partly fitted the 6% wrong labels, and 15% of the samples are ambiguous.
+    assert 0.0 <= scorer.label_noise_ <= scorer.label_issues_.mean()
+    assert 0.5 < scorer.skill_ <= 1.0
 
 
 @pytest.mark.parametrize("metric", LABEL_FREE)

@@ -30,7 +30,13 @@ import numpy as np
 from ._base import BaseRule, PoolRule, Selection, _run
 from ._budget import coreset_size
 from ._simple import CCSRule, EasyRule, HardRule, ModerateRule, RandomRule
-from ._sims import SIMSRule, _DensitySIMS, sims_density, sims_density_parameters
+from ._sims import (
+    SIMSRule,
+    _DensitySIMS,
+    sims_density,
+    sims_density_parameters,
+    uniform_weight,
+)
 
 __all__ = [
     "BaseRule",
@@ -55,6 +61,7 @@ __all__ = [
     "select_moderate",
     "select_sims",
     "sims_density",
+    "uniform_weight",
     "coreset_size",
 ]
 

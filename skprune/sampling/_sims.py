@@ -11,7 +11,47 @@ from scipy.stats import beta as beta_distribution
 from ._base import BaseRule
 from ._budget import _tiebroken_ranks
 from ._draw import _capped, _spread
-from ._simple import _equal_width_strata
+from ._simple import RandomRule, _equal_width_strata
+
+#: Scoring-net skill (:func:`skprune.metrics.estimate_label_noise`) at and above
+#: which SIMS trusts the difficulty ranking fully, and at and below which it
+#: samples uniformly (see :func:`uniform_weight`).
+TRUSTED_SKILL = 0.9
+UNTRUSTED_SKILL = 0.7
+
+
+def uniform_weight(skill):
+    """Weight of the uniform term of SIMS's density for scores of the given ``skill``.
+
+    ``1`` (uniform sampling, random selection) at ``skill <= 0.7``, ``0``
+    (the density alone) at ``skill >= 0.9``, linear in between. The skill is
+    the scoring nets' chance-corrected accuracy on the labels they do not
+    call wrong (:func:`skprune.metrics.estimate_label_noise`): nets that fit
+    the data poorly rank hard-but-clean samples as hard as mislabeled ones,
+    and a density tilted towards the hard end then keeps the wrong samples.
+    The thresholds are our choice, made on the do-no-harm panel of the user
+    guide (the nets of every dataset where the tilt lost to random selection
+    had a skill under 0.72).
+
+    Parameters
+    ----------
+    skill : float in [0, 1]
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> from skprune.sampling import uniform_weight
+    >>> uniform_weight(0.95), uniform_weight(0.8), uniform_weight(0.4)
+    (0.0, 0.5, 1.0)
+    """
+    if isinstance(skill, bool) or not isinstance(skill, Real) or not 0.0 <= skill <= 1.0:
+        raise ValueError(f"skill must be a number in [0, 1], got {skill!r}")
+    span = TRUSTED_SKILL - UNTRUSTED_SKILL
+    return round(float(np.clip((TRUSTED_SKILL - skill) / span, 0.0, 1.0)), 12)
+
 
 # --- SIMS: pruning-ratio-adaptive importance sampling -----------------------------
 
@@ -339,6 +379,16 @@ class SIMSRule(BaseRule):
         :class:`~skprune.CoresetSelector`, the fitted scorers' estimate (their
         ``label_noise_``), or no estimate when none has one; on its own,
         ``"auto"`` is no estimate. None: no estimate.
+    uniform : "auto" or float in [0, 1], default="auto"
+        Weight ``f`` of a uniform term mixed into the density,
+        ``(1 - f) · tilt + f`` over the quantiles below the hard cut: 0
+        trusts the difficulty ranking fully, 1 samples uniformly (random
+        selection among the samples not cut; with no cut it is exactly
+        :class:`RandomRule`'s draw). ``"auto"``: in
+        :class:`~skprune.CoresetSelector`, :func:`uniform_weight` of the
+        fitted scorers' ``skill_`` (how well their nets fit the data), so
+        that scores with little signal give a selection close to random; 0
+        when no scorer has a skill, and on its own.
     strata : int or None, default=None
         Spread the density over the score *range* instead of over the
         samples: each sample's density is divided by the number of samples in
@@ -368,6 +418,7 @@ class SIMSRule(BaseRule):
         concentration=3.5,
         cut=0.05,
         label_noise="auto",
+        uniform="auto",
         strata=None,
         clusters=None,
     ):
@@ -375,6 +426,7 @@ class SIMSRule(BaseRule):
         self.concentration = concentration
         self.cut = cut
         self.label_noise = label_noise
+        self.uniform = uniform
         self.strata = strata
         self.clusters = clusters
 
@@ -395,6 +447,8 @@ class SIMSRule(BaseRule):
         params = {
             "mean_start": self.mean,
             "mean_end": self.mean,
+            "floor_start": self._uniform(),
+            "floor_end": self._uniform(),
             "concentration": self.concentration,
             "strata": self.strata,
             "clusters": self.clusters,
@@ -423,13 +477,29 @@ class SIMSRule(BaseRule):
         params.pop("clusters")
         return sims_density(quantiles, pruning_ratio, **sims_density_parameters(params, noise))
 
+    def _uniform(self):
+        if isinstance(self.uniform, str) and self.uniform == "auto":
+            return 0.0
+        if (
+            isinstance(self.uniform, bool)
+            or not isinstance(self.uniform, Real)
+            or not 0.0 <= self.uniform <= 1.0
+        ):
+            raise ValueError(f'uniform must be "auto" or a number in [0, 1], got {self.uniform!r}')
+        return float(self.uniform)
+
     def _check_params(self):
         self.density_parameters()
 
     def _select(self, scores, y_codes, quotas, n_keep, rng, pruning_ratio):
-        return _select_sims(
-            scores, y_codes, quotas, n_keep, rng, pruning_ratio, self.density_parameters()
-        )
+        params = self.density_parameters()
+        noise = params["label_noise"]
+        cut = self.cut * pruning_ratio if noise is None else noise
+        if self._uniform() == 1.0 and cut == 0.0 and self.clusters is None:
+            # Nothing left to weight: the same draw as random selection, so a
+            # score without signal gives exactly the random coreset.
+            return RandomRule()._select(scores, y_codes, quotas, n_keep, rng, pruning_ratio)
+        return _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, params)
 
 
 class _DensitySIMS(BaseRule):

@@ -199,8 +199,13 @@ class TrainingDynamicsScorer(BaseScorer):
         Training samples whose label the final nets' mean output confidently
         contradicts (:func:`skprune.metrics.confident_label_issues`).
     label_noise_ : float
-        ``label_issues_.mean()``, the estimated fraction of mislabeled
-        samples; :class:`~skprune.CoresetSelector` cuts it with ``"sims"``.
+        The estimated fraction of mislabeled samples
+        (:func:`skprune.metrics.estimate_label_noise`, 0 where the nets cannot
+        tell wrong labels from hard ones); :class:`~skprune.CoresetSelector`
+        cuts it with ``"sims"``.
+    skill_ : float
+        How well the final nets fit the labels they do not call wrong, in
+        [0, 1]; low = the scores carry little signal.
     n_features_in_ : int
         Number of features (size of axis 1) seen in fit.
 
@@ -281,10 +286,9 @@ class TrainingDynamicsScorer(BaseScorer):
             proba = self._proba(X)
             difficulty = snapshot_difficulty(self.metric, proba, y)
         # The final nets' outputs also estimate the label noise (SIMS cuts it).
-        self.label_issues_ = metrics.confident_label_issues(
-            self._proba(X) if proba is None else proba, y
-        )
-        self.label_noise_ = float(self.label_issues_.mean())
+        proba = self._proba(X) if proba is None else proba
+        self.label_issues_ = metrics.confident_label_issues(proba, y)
+        self.label_noise_, _, self.skill_ = metrics.estimate_label_noise(proba, y)
         self.components_ = difficulty.reshape(-1, 1)
         self.scores_ = self.components_[:, 0].copy()
 

@@ -143,17 +143,21 @@ class SIMScorer(BaseScorer):
 
     The paper states that these per-sample, multi-model terms are normalized
     and combined; the exact normalization and combination are not available
-    to us, so the following is **this project's reconstruction**, tuned on our
-    development benchmark: separability and integrity are turned into
+    to us, so the following is **this project's reconstruction** (our choice,
+    see the SIM and SIMS method page): separability and integrity are turned into
     quantiles per model (and prototype set; norms are not comparable across
     models) and averaged over the models; then ``sim = ŝ · ê^integrity_weight · c^certainty_weight``
     (``combination="product"``) or a weighted mean (``"mean"``). Higher SIM =
     easier / cleaner; ``scores_`` is the difficulty ``1 - quantile(sim)``.
 
-    From the same nets' softmax outputs, confident learning estimates which
-    labels are likely wrong (:func:`skprune.metrics.confident_label_issues`):
-    ``label_noise_``, the estimated fraction, is what SIMS cuts from the hard
-    end of the difficulty by default (see :class:`~skprune.CoresetSelector`).
+    From the same nets' softmax outputs, confident learning flags the labels
+    that are likely wrong (``label_issues_``,
+    :func:`skprune.metrics.confident_label_issues`), and a noisy-channel fit
+    estimates their fraction and how well the nets fit the data
+    (``label_noise_`` and ``skill_``, :func:`skprune.metrics.estimate_label_noise`).
+    By default SIMS cuts ``label_noise_`` from the hard end of the difficulty
+    and trusts the ranking only as far as ``skill_`` allows (see
+    :class:`~skprune.CoresetSelector`).
 
     Parameters
     ----------
@@ -161,20 +165,17 @@ class SIMScorer(BaseScorer):
         Scoring network (cloned). None builds the default net for ``X``'s
         shape at half width (:func:`skprune.nets.make_default_net` with
         ``width=0.5``: 128 hidden units for the MLP, 8 / 16 channels for the
-        CNN): the scoring nets only rank the samples. On our Fashion-MNIST
-        validation split, half-width nets gave coresets within noise of
-        full-width ones and found flipped labels as well (ROC-AUC 0.979 vs
-        0.978), at about a third of one 10-epoch training of the full-width
-        default net instead of half. Pass ``make_default_net(X, n_classes)``
-        for full width. A user's net must return one output per class of
+        CNN): the scoring nets only rank the samples, and half width costs
+        less (our choice, see the documentation's benchmarks page). Pass
+        ``make_default_net(X, n_classes)`` for full width. A user's net must
+        return one output per class of
         ``y`` (checked before training).
     n_models : int, default=2
         Number of scoring networks K (at least 2: certainty compares models).
     max_epochs : int or None, default=None
         Training epochs of each scoring net; None keeps the estimator's, or 2
-        for the default net (short trainings are what makes SIM cheap). 3 nets
-        of 3 epochs (the defaults until round 7 of the benchmarks page) cost
-        twice as much and gave coresets within noise of 2 nets of 2 epochs.
+        for the default net (short trainings are what makes SIM cheap; our
+        choice, see the SIM and SIMS method page).
     distance : {"cosine", "euclidean"}, default="cosine"
         Distance between embeddings and prototypes; ``"euclidean"`` needs
         ``prototypes="mean"``.
@@ -185,27 +186,21 @@ class SIMScorer(BaseScorer):
         last linear layer's weight, the direction along which each class's
         logit grows (separability is then close to a normalized logit margin;
         cosine distance only); ``"both"``, the average of the two
-        separabilities' quantiles. On our Fashion-MNIST validation split
-        (5 seeds), ``"both"`` made coresets 0.1–0.95 points better than
-        ``"mean"`` at α = 0.5–0.9, clean and with 20% label noise, and found
-        the flipped labels as well (ROC-AUC 0.978); ``"classifier"`` alone
-        found them less well (0.974, below EL2N's 0.975 from the same nets).
+        separabilities' quantiles (the default; our choice, see the SIM and
+        SIMS method page).
     separability : {"margin", "ratio"}, default="margin"
         ``"ratio"``: ``d_N / (d_P + ε)``, the form a secondary summary of the
         paper reports; ``"margin"``: ``d_N - d_P``, our variant. The ratio
         divides by ``d_P``, so a sample far from every prototype looks less
-        misplaced than one near two; on Fashion-MNIST with 20% label noise the
-        margin found the flipped labels with ROC-AUC 0.978 against the
-        ratio's 0.973 and EL2N's 0.973 from the same nets (2 nets of 2 epochs,
-        median of 3 seeds), with coresets within noise of each other.
+        misplaced than one near two (our choice, see the documentation's
+        benchmarks page).
     combination : {"product", "mean"}, default="product"
         How the normalized terms are combined.
     integrity_weight, certainty_weight : float, default=0.1, 1.0
         Exponents (product) or weights (mean) of the integrity and certainty
-        terms. Our development benchmark (Fashion-MNIST, 20% label noise) found
-        integrity uninformative about mislabeling (ROC-AUC 0.52 alone) and
-        diluting separability at weight 0.5 (SIM AUC 0.945 vs 0.975 at 0.1);
-        certainty is neutral there.
+        terms. Integrity is weighted low because alone it carries little
+        signal about mislabeling (our choice, see the SIM and SIMS method
+        page).
     device : {"auto", "cpu", "cuda"}, default="auto"
     n_jobs : int or None, default=None
         Scoring networks trained in parallel through joblib.
@@ -227,9 +222,15 @@ class SIMScorer(BaseScorer):
         Training samples whose label the nets' mean output confidently
         contradicts (:func:`skprune.metrics.confident_label_issues`).
     label_noise_ : float
-        ``label_issues_.mean()``: the estimated fraction of mislabeled
-        training samples (0.05 / 0.21 on Fashion-MNIST with 0 / 20% symmetric
-        noise).
+        The estimated fraction of mislabeled training samples
+        (:func:`skprune.metrics.estimate_label_noise`): conservative, 0 where
+        the nets cannot tell wrong labels from hard ones. Not
+        ``label_issues_.mean()``, which counts the errors of underfit nets
+        as label issues.
+    skill_ : float
+        How well the scoring nets fit the labels they do not call wrong, in
+        [0, 1] (chance-corrected accuracy): low = the nets underfit and the
+        scores carry little signal.
     classes_ : ndarray
     n_features_in_ : int
 
@@ -340,7 +341,7 @@ class SIMScorer(BaseScorer):
         self._integrity_reference = raw["integrity"]
         proba = np.stack(proba)
         self.label_issues_ = metrics.confident_label_issues(proba, y)
-        self.label_noise_ = float(self.label_issues_.mean())
+        self.label_noise_, _, self.skill_ = metrics.estimate_label_noise(proba, y)
         self.components_ = self._combine(raw, proba)
         self._sim_reference = self.components_[:, 3].copy()
         self.scores_ = self._difficulty(self.components_)
