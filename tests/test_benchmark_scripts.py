@@ -139,3 +139,26 @@ def test_sims_dev_oracles_keep_the_same_budget_as_random(tmp_path):
     rows = {line.split(",")[2]: line.split(",") for line in out_csv.read_text().splitlines()[1:]}
     # Both oracles keep as many samples as random selection does.
     assert rows["oracle"][4] == rows["oracle_sims"][4] == rows["random"][4]
+
+
+def test_panel_quick_run_reports_every_method_and_the_summary(tmp_path):
+    out_csv = tmp_path / "panel.csv"
+    out = _run("panel.py", "--quick", "--out", str(out_csv))
+    assert "equal SGD steps" in out
+    assert "worst clean gap (default − random):" in out and "mean noisy gap:" in out
+    rows = [line.split(",") for line in out_csv.read_text().splitlines()]
+    header, rows = rows[0], rows[1:]
+    methods = {row[header.index("method")] for row in rows}
+    assert methods == {"default", "random", "baseline", "full", "unseen", "diffin"}
+    # Every coreset of a cell keeps as many samples, and the default reports its cut.
+    kept = {
+        row[header.index("n_kept")]
+        for row in rows
+        if row[header.index("method")] != "full" and row[header.index("dataset")] == "digits"
+    }
+    assert len(kept) == 1
+    cuts = [
+        row[header.index("label_noise")] for row in rows if row[header.index("method")] == "default"
+    ]
+    assert cuts and all(cut != "" for cut in cuts)
+    assert (tmp_path / "panel.txt").read_text().strip().endswith("n_jobs 1")
