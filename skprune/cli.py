@@ -93,7 +93,7 @@ _BENCH_DEFAULTS = {"seeds": 5, "epochs": 10, "ratios": [0.3, 0.5, 0.7, 0.9]}
 # The benchmark's scorer factories pass the run's epochs to every scorer but SIM's.
 _RUN_EPOCHS_HELP = (
     "epochs of the net trained on all data and of the nets of the UNSEEN, Diff-In, EL2N and "
-    f"forgetting scorers (SIM keeps its {SIMScorer._default_max_epochs}); coresets train for "
+    f"forgetting scorers (SIM keeps its {SIMScorer.default_max_epochs}); coresets train for "
     "as many SGD steps"
 )
 
@@ -665,8 +665,8 @@ def _parser():
         type=_positive_int,
         metavar="E",
         help="epochs of each scoring net (default: the scorer's own, "
-        f"{SIMScorer._default_max_epochs} for sim and "
-        f"{TrainingDynamicsScorer._default_max_epochs} for the others)",
+        f"{SIMScorer.default_max_epochs} for sim and "
+        f"{TrainingDynamicsScorer.default_max_epochs} for the others)",
     )
     select_command.add_argument(
         "--n-jobs",

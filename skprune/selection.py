@@ -176,13 +176,13 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     if epochs is None:
         estimator = params.get("estimator")
         epochs = (
-            getattr(scorer, "_default_max_epochs", None)
+            getattr(scorer, "default_max_epochs", None)
             if estimator is None
             else getattr(estimator, "max_epochs", None)
         )
     if epochs is None:
         return scorer
-    batches = getattr(scorer, "_batches_per_epoch", lambda n_samples: None)
+    batches = getattr(scorer, "training_batches", lambda n_samples: None)
     full = batches(n_full)
     if full is None or full[1] == 0:
         # Not one of our scorers (the batch count cannot be read): count samples.
@@ -692,7 +692,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         Every later step refits the scorer on the coreset so far (e.g. UNSEEN
         needs ``n_subsets`` samples of each class), and steps only add samples.
         """
-        return max(self.min_per_class, int(getattr(scorer, "_min_class_size", 1)))
+        return max(self.min_per_class, int(getattr(scorer, "min_class_size", 1)))
 
     def _rule(self):
         """A fresh rule from ``strategy`` (and the deprecated ``strategy_params``)."""

@@ -574,7 +574,7 @@ def test_select_epochs_help_states_the_scorers_own_defaults():
     from skprune.scorers import DYNAMICS_METRICS
 
     for name in ["sim", "unseen", "diffin", *DYNAMICS_METRICS]:
-        assert _make_scorer(name, None)._default_max_epochs == (2 if name == "sim" else 10)
+        assert _make_scorer(name, None).default_max_epochs == (2 if name == "sim" else 10)
 
 
 def test_select_csv_reads_float32s_largest_value(tmp_path):

@@ -112,6 +112,13 @@ class BaseScorer(TransformerMixin, BaseEstimator):
 
     ``scores_`` is a **difficulty**: higher = harder / more informative / more
     likely mislabeled.
+
+    :class:`~skprune.CoresetSelector` reads three members to train the nets
+    of incremental steps for as many SGD steps as on all the data:
+    ``default_max_epochs`` (class attribute: the default net's epochs when
+    ``max_epochs`` is None), :meth:`training_batches` and ``min_class_size``
+    (the fewest samples of a class the scorer can be fitted on). A scorer
+    that lacks them is used as it is.
     """
 
     _parameter_constraints: dict = {
@@ -123,12 +130,12 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    # Minimum number of samples per class the scorer needs.
-    _min_class_size = 1
+    #: Minimum number of samples per class the scorer needs.
+    min_class_size = 1
     # Whether fit/transform accept a torch Dataset or skorch SliceDataset as X.
     _supports_dataset = False
-    # Training epochs of the default net when max_epochs is None.
-    _default_max_epochs = 10
+    #: Training epochs of the default net when ``max_epochs`` is None.
+    default_max_epochs = 10
     # Width multiplier of the default net (estimator=None), see make_default_net.
     _default_net_width = 1.0
 
@@ -162,10 +169,10 @@ class BaseScorer(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} needs at least 2 classes, got 1 class "
                 f"({self.classes_[0].tolist()!r}); scores compare samples across classes"
             )
-        too_small = self.classes_[counts < self._min_class_size]
+        too_small = self.classes_[counts < self.min_class_size]
         if too_small.size:
             raise ValueError(
-                f"{type(self).__name__} needs at least {self._min_class_size} samples per class; "
+                f"{type(self).__name__} needs at least {self.min_class_size} samples per class; "
                 f"classes {too_small.tolist()} have fewer (the smallest has {counts.min()}). "
                 f"{self._class_size_advice()}"
             )
@@ -262,10 +269,21 @@ class BaseScorer(TransformerMixin, BaseEstimator):
         """Parameters a net trains with on ``n_train`` samples (scorers may change them)."""
         return self._net_params()
 
-    def _batches_per_epoch(self, n_samples):
+    def training_batches(self, n_samples):
         """``(fewest, most)`` training batches per epoch of a net when fitted on ``n_samples``.
 
-        None when the nets' parameters cannot be read.
+        Counted as skorch forms them (the training iterator's batch size and
+        ``drop_last``); scorers that train on parts of the data (UNSEEN's
+        subsets) count the parts.
+
+        Parameters
+        ----------
+        n_samples : int
+
+        Returns
+        -------
+        tuple of (int, int) or None
+            None when the nets' parameters cannot be read.
         """
         if self._net_params() is None:
             return None
@@ -286,7 +304,7 @@ class BaseScorer(TransformerMixin, BaseEstimator):
     def _make_net(self, X, callbacks=()):
         max_epochs = self.max_epochs
         if max_epochs is None and self.estimator is None:
-            max_epochs = self._default_max_epochs
+            max_epochs = self.default_max_epochs
         net = prepare_net(
             self.estimator,
             X,

@@ -276,7 +276,7 @@ class DiffInScorer(BaseScorer):
         self.verbose = verbose
 
     @property
-    def _min_class_size(self):
+    def min_class_size(self):
         # The stratified validation split needs two samples of every class.
         return 2 if self.target == "validation" and self.validation_data is None else 1
 

@@ -271,7 +271,7 @@ class SIMScorer(BaseScorer):
         "integrity_weight": [Interval(Real, 0, None, closed="left")],
         "certainty_weight": [Interval(Real, 0, None, closed="left")],
     }
-    _default_max_epochs = 2
+    default_max_epochs = 2
     _default_net_width = 0.5
     _supports_dataset = True
 

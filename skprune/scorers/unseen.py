@@ -151,7 +151,7 @@ class UnseenScorer(BaseScorer):
         self.verbose = verbose
 
     @property
-    def _min_class_size(self):
+    def min_class_size(self):
         # Stratification puts every class in every subset only if it has K samples.
         return self.n_subsets
 
