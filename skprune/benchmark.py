@@ -43,7 +43,7 @@ from tqdm import tqdm
 from .datasets import add_label_noise
 from .nets import make_default_net, seeded
 from .sampling import STRATEGIES, BaseRule, check_rule, coreset_size, make_rule, select
-from .scorers import DiffInScorer, SIMScorer, TrainingDynamicsScorer, UnseenScorer
+from .scorers import make_scorer
 from .selection import CoresetSelector
 from .utils import equal_steps
 
@@ -142,33 +142,31 @@ class Method:
 
 def _sim(*, epochs, random_state, device):
     """SIM (`SIMScorer` defaults): K = 2 half-width nets of 2 epochs."""
-    return SIMScorer(device=device, random_state=random_state)
+    return make_scorer("sim", device=device, random_state=random_state)
 
 
 def _unseen(*, epochs, random_state, device):
     """UNSEEN margin (`UnseenScorer`): K = 3 subsets, nets of the target epochs."""
-    return UnseenScorer(
-        "margin", n_subsets=3, max_epochs=epochs, device=device, random_state=random_state
+    return make_scorer(
+        "unseen", n_subsets=3, max_epochs=epochs, device=device, random_state=random_state
     )
 
 
 def _diffin(*, epochs, random_state, device):
     """Diff-In (`DiffInScorer` defaults): harm to a validation split, net of the target epochs."""
-    return DiffInScorer(max_epochs=epochs, device=device, random_state=random_state)
+    return make_scorer("diffin", max_epochs=epochs, device=device, random_state=random_state)
 
 
 def _el2n(*, epochs, random_state, device):
     """EL2N (`TrainingDynamicsScorer`): mean over 2 nets of the target epochs."""
-    return TrainingDynamicsScorer(
+    return make_scorer(
         "el2n", n_models=2, max_epochs=epochs, device=device, random_state=random_state
     )
 
 
 def _forgetting(*, epochs, random_state, device):
     """Forgetting events (`TrainingDynamicsScorer`): 1 net of the target epochs."""
-    return TrainingDynamicsScorer(
-        "forgetting", max_epochs=epochs, device=device, random_state=random_state
-    )
+    return make_scorer("forgetting", max_epochs=epochs, device=device, random_state=random_state)
 
 
 SCORERS = {

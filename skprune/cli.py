@@ -56,13 +56,7 @@ from .benchmark import (
 from .datasets import load_digits, load_fashion_mnist, load_mnist1d
 from .nets import resolve_device
 from .sampling import STRATEGIES
-from .scorers import (
-    DYNAMICS_METRICS,
-    DiffInScorer,
-    SIMScorer,
-    TrainingDynamicsScorer,
-    UnseenScorer,
-)
+from .scorers import SCORER_NAMES, SIMScorer, TrainingDynamicsScorer, make_scorer
 from .selection import CoresetSelector
 
 __all__ = [
@@ -413,14 +407,7 @@ def write_coreset(path, selector):
 
 
 def _make_scorer(name, epochs):
-    settings = {} if epochs is None else {"max_epochs": epochs}
-    if name == "sim":
-        return SIMScorer(**settings)
-    if name == "unseen":
-        return UnseenScorer("margin", **settings)
-    if name == "diffin":
-        return DiffInScorer(**settings)
-    return TrainingDynamicsScorer(name, **settings)
+    return make_scorer(name, **({} if epochs is None else {"max_epochs": epochs}))
 
 
 def _select(args):
@@ -633,7 +620,7 @@ def _parser():
     )
     select_command.add_argument(
         "--scorer",
-        choices=["sim", "unseen", "diffin", *DYNAMICS_METRICS],
+        choices=list(SCORER_NAMES),
         default="sim",
         help=(
             "difficulty score (default: sim; unseen = UNSEEN margin; diffin = Diff-In "

@@ -398,3 +398,14 @@ def test_a_class_weighted_loss_that_learned_does_not_warn():
         scorer = TrainingDynamicsScorer(estimator=net, random_state=0).fit(X.astype("float32"), y)
     fitted = scorer.nets_[0]
     assert balanced_accuracy_score(y, fitted.predict(X.astype("float32"))) > 0.7
+
+
+def test_make_scorer_is_the_one_registry_of_scorer_names():
+    from skprune.scorers import SCORER_NAMES, make_scorer
+
+    for name in SCORER_NAMES:
+        scorer = make_scorer(name, max_epochs=3)
+        assert scorer.max_epochs == 3
+        assert getattr(scorer, "metric", name) in (name, "margin")
+    with pytest.raises(ValueError, match="unknown scorer 'simm'; choose one of"):
+        make_scorer("simm")
