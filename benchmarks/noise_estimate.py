@@ -7,11 +7,14 @@ SIMScorer with its defaults (or scoring nets of another width). For each fit
 it prints the true flipped fraction beside three estimates from the same
 averaged softmax outputs:
 
-* ``reported``: ``label_noise_``, the uncalibrated confident-joint count of
-  :func:`skprune.metrics.confident_label_issues` (SIMScorer's ``label_issues_``);
+* ``reported``: ``label_noise_``, the noisy-channel estimate of
+  :func:`skprune.metrics.estimate_label_noise` (what SIMS cuts);
 * ``calibrated``: 1 - trace of the confident joint after cleanlab's row
   calibration (rows rescaled to the given class counts);
 * ``argmax``: the fraction whose predicted class is not the given label;
+* ``confident``: the uncalibrated confident-joint count of
+  :func:`skprune.metrics.confident_label_issues` (``label_issues_.mean()``,
+  the estimate SIMS cut before issue 23);
 
 and the precision and recall of the flagged samples for the flipped ones.
 
@@ -66,7 +69,7 @@ def main(argv=None):
         f"# Fashion-MNIST {X.shape[0]} samples, {'CNN' if args.images else 'MLP'} scoring nets "
         f"of width {args.width or 0.5}, {args.seeds} seeds"
     )
-    print("noise  seed  reported  calibrated  argmax  precision  recall")
+    print("noise  seed  reported  calibrated  argmax  confident  precision  recall")
     table = {}
     for noise in args.noise:
         for seed in range(args.seeds):
@@ -80,16 +83,17 @@ def main(argv=None):
                 sim.label_noise_,
                 calibrated_noise(proba, y),
                 float(np.mean(proba.argmax(axis=1) != y)),
+                float(flagged.mean()),
             )
             table.setdefault(noise, []).append(row)
             precision = flipped[flagged].mean() if flagged.any() else float("nan")
             recall = flagged[flipped].mean() if flipped.any() else float("nan")
             print(
                 f"{noise:5.2f}  {seed:4d}  {row[0]:8.3f}  {row[1]:10.3f}  {row[2]:6.3f}  "
-                f"{precision:9.2f}  {recall:6.2f}",
+                f"{row[3]:9.3f}  {precision:9.2f}  {recall:6.2f}",
                 flush=True,
             )
-    print("\nmedian estimate minus the true rate (reported / calibrated / argmax):")
+    print("\nmedian estimate minus the true rate (reported / calibrated / argmax / confident):")
     for noise, rows in table.items():
         bias = np.median(np.array(rows), axis=0) - noise
         print(f"  noise {noise:.2f}: " + " / ".join(f"{b:+.3f}" for b in bias))

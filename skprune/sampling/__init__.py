@@ -404,7 +404,7 @@ def select_sims(
         of the budget: the quantile among all samples (as the tilt), or the
         sample's quantile within its class (the hardest class then keeps its
         own easier part). The class-dependent share always uses the
-        within-class quantile. ``"class"`` did not help on our benchmark.
+        within-class quantile.
     strata : int or None, default=None
         Spread the density over the score *range* instead of over the
         samples: each sample's density is divided by the number of samples in
@@ -423,22 +423,16 @@ def select_sims(
         down instead of a random count around it. The inclusion
         probabilities, and so the density and the importance weights, are
         unchanged. A group that spans classes is balanced within each class,
-        so its total is off by less than the number of classes. On our
-        Fashion-MNIST validation split with the MLP, per-class k-means
-        clusters of the scoring nets' embeddings moved clean-label accuracy
-        by −0.16 to +0.16 points; with 20% label noise they added +0.5 to
-        +0.7 at α = 0.9 and lost up to 0.3 at α = 0.5. None (the default) =
-        a random order. Our addition, not the paper's.
+        so its total is off by less than the number of classes. None (the
+        default) = a random order. Our addition, not the paper's.
     label_noise : float in [0, 1) or None, default=None
         Estimated fraction of mislabeled samples; the hard cut grows by it at
         every α (from 0 unless ``cut_start`` / ``cut_end`` are given), so the
         samples most likely mislabeled get no mass.
         :class:`~skprune.CoresetSelector` passes its scorer's estimate
-        (:attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`) by default. With
-        SIMScorer's defaults on 10 000 Fashion-MNIST images the estimate is
-        about 0.23 with 20% symmetric noise and 0.06 on clean labels (0.29
-        and 0.10 with the default CNN; ``benchmarks/noise_estimate.py``).
-        Our addition, not the paper's.
+        (:attr:`SIMScorer.label_noise_ <skprune.SIMScorer>`) by default
+        (:func:`skprune.metrics.estimate_label_noise`; how it compares with
+        the true rate is in the user guide). Our addition, not the paper's.
     class_balance, min_per_class, random_state
         As in :func:`select`.
 
