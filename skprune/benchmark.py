@@ -558,6 +558,37 @@ def run_benchmark(
         leave=False,
     )
 
+    train = _trainer(
+        X_test, y_test_codes, n_classes, n_train, epochs, equal_steps, device, make_net
+    )
+    # One untimed tiny fit first: torch's one-time set-up would otherwise be charged to
+    # the first timed training (the full-data row).
+    train_and_evaluate(
+        X_train[:2],
+        y_codes[:2],
+        X_test[:2],
+        y_test_codes[:2],
+        n_classes=n_classes,
+        epochs=1,
+        seed=0,
+        device=device,
+        make_net=make_net,
+    )
+    rows = []
+    for seed in seeds:
+        y_fit = y_codes
+        if label_noise > 0:
+            y_fit, _ = add_label_noise(y_codes, label_noise, random_state=seed)
+        rows += _run_seed(
+            seed, X_train, y_fit, methods, ratios, needed, scorers, epochs, device, train, bar
+        )
+    bar.close()
+    return rows
+
+
+def _trainer(X_test, y_test_codes, n_classes, n_train, epochs, equal_steps, device, make_net):
+    """``train(X, y, seed, n_kept) -> (accuracy, epochs, seconds)`` of the target net."""
+
     def train(X, y, seed, n_kept):
         # Equal steps: a coreset trained for the full data's epochs would take only a
         # fraction of its SGD updates, and a small coreset would then be judged on an
@@ -578,64 +609,50 @@ def run_benchmark(
         )
         return accuracy, n_epochs, time.perf_counter() - start
 
-    # One untimed tiny fit first: torch's one-time set-up would otherwise be charged to
-    # the first timed training (the full-data row).
-    train_and_evaluate(
-        X_train[:2],
-        y_codes[:2],
-        X_test[:2],
-        y_test_codes[:2],
-        n_classes=n_classes,
-        epochs=1,
-        seed=0,
-        device=device,
-        make_net=make_net,
-    )
-    rows = []
-    for seed in seeds:
-        y_fit = y_codes
-        if label_noise > 0:
-            y_fit, _ = add_label_noise(y_codes, label_noise, random_state=seed)
-        bar.set_description(f"seed {seed}: all data")
-        accuracy, n_epochs, seconds = train(X_train, y_fit, seed, n_train)
-        rows.append(_row("full", "", "", 0.0, seed, n_train, n_epochs, accuracy, 0.0, 0.0, seconds))
+    return train
+
+
+def _run_seed(seed, X_train, y_fit, methods, ratios, needed, scorers, epochs, device, train, bar):
+    """One seed's rows: all the data, each needed scorer fitted once, every method and ratio."""
+    n_train = y_fit.size
+    bar.set_description(f"seed {seed}: all data")
+    accuracy, n_epochs, seconds = train(X_train, y_fit, seed, n_train)
+    rows = [_row("full", "", "", 0.0, seed, n_train, n_epochs, accuracy, 0.0, 0.0, seconds)]
+    bar.update()
+
+    fitted, score_seconds = {}, {}
+    for name in needed:
+        bar.set_description(f"seed {seed}: scoring {name}")
+        start = time.perf_counter()
+        scorer = scorers[name](epochs=epochs, random_state=seed, device=device)
+        fitted[name] = scorer.fit(X_train, y_fit)
+        score_seconds[name] = time.perf_counter() - start
         bar.update()
 
-        fitted, score_seconds = {}, {}
-        for name in needed:
-            bar.set_description(f"seed {seed}: scoring {name}")
+    for ratio in ratios:
+        for method in methods:
+            bar.set_description(f"seed {seed}: {method.name} at {ratio:g}")
             start = time.perf_counter()
-            scorer = scorers[name](epochs=epochs, random_state=seed, device=device)
-            fitted[name] = scorer.fit(X_train, y_fit)
-            score_seconds[name] = time.perf_counter() - start
+            indices = _select(method, fitted.get(method.scorer), X_train, y_fit, ratio, seed)
+            select_seconds = time.perf_counter() - start
+            X_core, y_core = X_train[indices], y_fit[indices]
+            accuracy, n_epochs, seconds = train(X_core, y_core, seed, indices.size)
+            rows.append(
+                _row(
+                    method.name,
+                    method.scorer or "",
+                    method.strategy,
+                    ratio,
+                    seed,
+                    int(indices.size),
+                    n_epochs,
+                    accuracy,
+                    score_seconds.get(method.scorer, 0.0),
+                    select_seconds,
+                    seconds,
+                )
+            )
             bar.update()
-
-        for ratio in ratios:
-            for method in methods:
-                bar.set_description(f"seed {seed}: {method.name} at {ratio:g}")
-                start = time.perf_counter()
-                indices = _select(method, fitted.get(method.scorer), X_train, y_fit, ratio, seed)
-                select_seconds = time.perf_counter() - start
-                accuracy, n_epochs, seconds = train(
-                    X_train[indices], y_fit[indices], seed, indices.size
-                )
-                rows.append(
-                    _row(
-                        method.name,
-                        method.scorer or "",
-                        method.strategy,
-                        ratio,
-                        seed,
-                        int(indices.size),
-                        n_epochs,
-                        accuracy,
-                        score_seconds.get(method.scorer, 0.0),
-                        select_seconds,
-                        seconds,
-                    )
-                )
-                bar.update()
-    bar.close()
     return rows
 
 

@@ -536,6 +536,14 @@ def _parser():
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo_command(commands)
+    _add_bench_command(commands)
+    _add_select_command(commands)
+    return parser
+
+
+def _add_demo_command(commands):
+    """``skprune demo``: the main job on the embedded digits data."""
     demo = commands.add_parser(
         "demo",
         help="compare SIM, UNSEEN and Diff-In coresets with random and full data",
@@ -569,6 +577,9 @@ def _parser():
     )
     demo.add_argument("--no-plot", action="store_true", help="do not save a plot")
 
+
+def _add_bench_command(commands):
+    """``skprune bench``: the accuracy-vs-pruning-ratio suite."""
     bench = commands.add_parser(
         "bench",
         help="run the accuracy-vs-pruning-ratio benchmark suite",
@@ -603,6 +614,9 @@ def _parser():
     )
     bench.add_argument("--no-plot", action="store_true", help="write no plots")
 
+
+def _add_select_command(commands):
+    """``skprune select``: prune a data file and write the coreset."""
     select_command = commands.add_parser(
         "select",
         help="prune a data file and write the coreset",
@@ -671,7 +685,6 @@ def _parser():
     )
     select_command.add_argument("-v", "--verbose", action="count", default=0)
     select_command.add_argument("-o", "--output", required=True, metavar="OUT", help=".npz or .csv")
-    return parser
 
 
 def _labels(noise):

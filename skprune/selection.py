@@ -200,6 +200,19 @@ def _with_fixed_iterations(scorer, n_fit, n_full):
     return scorer.set_params(max_epochs=equal_steps(epochs, steps_full, steps_fit))
 
 
+def _check_clusters(rule, n_samples):
+    """Fail before any network is trained when the rule's clusters do not fit the data."""
+    clusters = rule.get_params(deep=False).get("clusters")
+    n_labels = np.shape(clusters)[0] if np.ndim(clusters) else 0
+    if clusters is not None and n_labels != n_samples:
+        # In cross-validation the folds differ, so fixed labels cannot fit them.
+        raise ValueError(
+            f"the rule's clusters has {n_labels} labels for {n_samples} samples; "
+            "it needs one per sample of the data passed to fit, so it cannot be fixed in "
+            "advance for cross-validation folds"
+        )
+
+
 class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
     """Select a coreset from per-sample difficulties; a sampler and a meta-estimator.
 
@@ -559,15 +572,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
         y_codes = encoder.transform(y)
 
         rule = self._rule()
-        clusters = rule.get_params(deep=False).get("clusters")
-        n_labels = np.shape(clusters)[0] if np.ndim(clusters) else 0
-        if clusters is not None and n_labels != y.shape[0]:
-            # Fail before any network is trained; in cross-validation the folds differ.
-            raise ValueError(
-                f"the rule's clusters has {n_labels} labels for {y.shape[0]} samples; "
-                "it needs one per sample of the data passed to fit, so it cannot be fixed in "
-                "advance for cross-validation folds"
-            )
+        _check_clusters(rule, y.shape[0])
         rng = check_random_state(self.random_state)
         named = self._named_scorers()
         if self.n_steps > 1:
@@ -579,28 +584,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
             combine_difficulties([np.zeros(1)] * len(named), weights=self.scorer_weights)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(named))
         fit_scorer = check_memory(self.memory).cache(_fit_scorer)
-        if self.prefit:
-            self.scorers_ = list(named)
-        else:
-            self.scorers_ = []
-            for (name, scorer), seed in zip(named, seeds, strict=True):
-                if self.verbose:
-                    print(f"[CoresetSelector] scoring with {name} ({type(scorer).__name__})")
-                fitted = fit_scorer(self._configured(scorer, seed), X_checked, y)
-                self.scorers_.append((name, fitted))
-        for name, fitted in self.scorers_:
-            scores = getattr(fitted, "scores_", None)
-            if scores is None or np.shape(scores) != (y.shape[0],):
-                raise TypeError(
-                    f"scorer {name!r} ({type(fitted).__name__}) must set scores_, one difficulty "
-                    f"per training sample, in fit; got "
-                    + ("none" if scores is None else f"shape {np.shape(scores)}")
-                    + (
-                        ". With prefit=True, fit the scorer on the same data first."
-                        if self.prefit
-                        else ". Use a skprune scorer, or subclass skprune.scorers.BaseScorer."
-                    )
-                )
+        self.scorers_ = self._fitted_scorers(named, seeds, fit_scorer, X_checked, y)
         difficulties = [fitted.scores_ for _, fitted in self.scorers_]
         if len(difficulties) == 1 and self.scorer_weights is None:
             self.scores_ = np.asarray(difficulties[0], dtype=np.float64)
@@ -609,25 +593,7 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
 
         rule = self._with_estimates(rule)
         if self.n_steps == 1:
-            selection = select(
-                rule,
-                self.scores_,
-                y_codes,
-                self.pruning_ratio,
-                class_balance=self.class_balance,
-                min_per_class=self.min_per_class,
-                class_difficulty=self.class_difficulty,
-                random_state=rng,
-            )
-            self.sample_indices_ = selection.indices
-            self.inclusion_probabilities_ = selection.probabilities
-            if selection.probabilities is None:
-                self.sample_weight_ = np.ones(selection.indices.size)
-            else:
-                weights = 1.0 / selection.probabilities[selection.indices]
-                self.sample_weight_ = weights / weights.mean()
-            self.step_sizes_ = np.array([selection.indices.size])
-            self.sample_steps_ = np.ones(selection.indices.size, dtype=np.intp)
+            self._select_once(rule, y_codes, rng)
         else:
             self._select_incremental(X_checked, y, y_codes, named[0][1], rng, fit_scorer, rule)
         kept_codes = np.bincount(y_codes[self.sample_indices_], minlength=self.classes_.size)
@@ -641,6 +607,54 @@ class CoresetSelector(OneToOneFeatureMixin, MetaEstimatorMixin, BaseEstimator):
                 f"(pruning_ratio={self.pruning_ratio}, strategy={rule!r})"
             )
         return one_hot
+
+    def _fitted_scorers(self, named, seeds, fit_scorer, X, y):
+        """The ``(name, scorer)`` pairs fitted on ``(X, y)`` (as given with ``prefit``), checked."""
+        if self.prefit:
+            scorers = list(named)
+        else:
+            scorers = []
+            for (name, scorer), seed in zip(named, seeds, strict=True):
+                if self.verbose:
+                    print(f"[CoresetSelector] scoring with {name} ({type(scorer).__name__})")
+                fitted = fit_scorer(self._configured(scorer, seed), X, y)
+                scorers.append((name, fitted))
+        for name, fitted in scorers:
+            scores = getattr(fitted, "scores_", None)
+            if scores is None or np.shape(scores) != (y.shape[0],):
+                raise TypeError(
+                    f"scorer {name!r} ({type(fitted).__name__}) must set scores_, one difficulty "
+                    f"per training sample, in fit; got "
+                    + ("none" if scores is None else f"shape {np.shape(scores)}")
+                    + (
+                        ". With prefit=True, fit the scorer on the same data first."
+                        if self.prefit
+                        else ". Use a skprune scorer, or subclass skprune.scorers.BaseScorer."
+                    )
+                )
+        return scorers
+
+    def _select_once(self, rule, y_codes, rng):
+        """Select the whole coreset from ``scores_`` in one step; set the selection attributes."""
+        selection = select(
+            rule,
+            self.scores_,
+            y_codes,
+            self.pruning_ratio,
+            class_balance=self.class_balance,
+            min_per_class=self.min_per_class,
+            class_difficulty=self.class_difficulty,
+            random_state=rng,
+        )
+        self.sample_indices_ = selection.indices
+        self.inclusion_probabilities_ = selection.probabilities
+        if selection.probabilities is None:
+            self.sample_weight_ = np.ones(selection.indices.size)
+        else:
+            weights = 1.0 / selection.probabilities[selection.indices]
+            self.sample_weight_ = weights / weights.mean()
+        self.step_sizes_ = np.array([selection.indices.size])
+        self.sample_steps_ = np.ones(selection.indices.size, dtype=np.intp)
 
     # --- incremental (multi-step) selection --------------------------------------
 
