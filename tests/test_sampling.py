@@ -711,6 +711,11 @@ def test_sims_rejects_bad_clusters(clusters):
         select("sims", np.arange(10.0), np.zeros(10), 0.5, clusters=clusters)
 
 
+def test_sims_class_cut_scope_is_deprecated():
+    with pytest.warns(FutureWarning, match='cut_scope="class" is deprecated'):
+        select("sims", np.arange(10.0), np.repeat([0, 1], 5), 0.5, cut_scope="class")
+
+
 def test_sims_rejects_an_unknown_cut_scope():
     with pytest.raises(ValueError, match="cut_scope must be"):
         select("sims", np.arange(10.0), np.zeros(10), 0.5, cut_scope="everywhere")

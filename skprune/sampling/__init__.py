@@ -404,7 +404,8 @@ def select_sims(
         of the budget: the quantile among all samples (as the tilt), or the
         sample's quantile within its class (the hardest class then keeps its
         own easier part). The class-dependent share always uses the
-        within-class quantile.
+        within-class quantile. ``"class"`` is deprecated (``FutureWarning``)
+        and will be removed in a later release.
     strata : int or None, default=None
         Spread the density over the score *range* instead of over the
         samples: each sample's density is divided by the number of samples in

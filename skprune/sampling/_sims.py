@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -262,6 +263,13 @@ def _select_sims(scores, y_codes, quotas, n_keep, rng, pruning_ratio, density):
     cut_scope = density.pop("cut_scope", "global")
     if cut_scope not in ("global", "class"):
         raise ValueError(f"cut_scope must be 'global' or 'class', got {cut_scope!r}")
+    if cut_scope == "class":
+        warnings.warn(
+            'cut_scope="class" is deprecated and will be removed in a later release (it did not '
+            "help on the project's benchmarks, dev/journal.md); leave cut_scope at its default",
+            FutureWarning,
+            stacklevel=5,
+        )
     n_strata = density.pop("strata", None)
     clusters = density.pop("clusters", None)
     if clusters is not None:
