@@ -165,7 +165,8 @@ def test_score_samples_on_training_data_reproduces_the_scores(small_data):
 def test_gradient_modes_agree(small_data):
     X, y = small_data
     by_jvp = _diffin().fit(X, y).scores_
-    by_vmap = _diffin(gradient_mode="per_sample").fit(X, y).scores_
+    with pytest.warns(FutureWarning, match="gradient_mode is deprecated"):
+        by_vmap = _diffin(gradient_mode="per_sample").fit(X, y).scores_
     np.testing.assert_allclose(by_jvp, by_vmap, rtol=1e-3, atol=1e-3 * np.abs(by_jvp).max())
 
 

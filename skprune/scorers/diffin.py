@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -157,7 +158,8 @@ class DiffInScorer(BaseScorer):
         ``jvp`` over a chunk, or ``vmap`` per-sample gradients
         (:meth:`skprune.influence.FunctionalModel.directional_derivatives`).
         Both give the same numbers; ``target="self"`` always uses per-sample
-        gradients.
+        gradients. Deprecated (no recipe needs it; ``FutureWarning`` when
+        set to ``"per_sample"``), to be removed in a later release.
     max_epochs : int or None, default=None
         Training epochs of the scoring net; None keeps the estimator's (10 for
         the default net).
@@ -365,6 +367,13 @@ class DiffInScorer(BaseScorer):
         return net
 
     def _fit(self, X, y):
+        if self.gradient_mode != "jvp":
+            warnings.warn(
+                "gradient_mode is deprecated and will be removed in a later release: both modes "
+                "give the same numbers; leave it at its default",
+                FutureWarning,
+                stacklevel=4,
+            )
         split_seed, batch_seed, net_seed = self._model_seeds(3)
         train, validation = self._split(y, split_seed)
         if self.validation_data is not None:
