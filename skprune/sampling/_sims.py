@@ -453,11 +453,12 @@ class SIMSRule(BaseRule):
         noise = None if isinstance(self.label_noise, str) else self.label_noise
         if not (isinstance(self.cut, Real) and 0.0 <= self.cut < 1.0):
             raise ValueError(f"cut must be in [0, 1), got {self.cut!r}")
+        uniform = self._uniform()
         params = {
             "mean_start": self.mean,
             "mean_end": self.mean,
-            "floor_start": self._uniform(),
-            "floor_end": self._uniform(),
+            "floor_start": uniform,
+            "floor_end": uniform,
             "concentration": self.concentration,
             "strata": self.strata,
             "clusters": self.clusters,
@@ -504,7 +505,7 @@ class SIMSRule(BaseRule):
         params = self.density_parameters()
         noise = params["label_noise"]
         cut = self.cut * pruning_ratio if noise is None else noise
-        if self._uniform() == 1.0 and cut == 0.0 and self.clusters is None:
+        if params["floor_end"] == 1.0 and cut == 0.0 and self.clusters is None:
             # Nothing left to weight: the same draw as random selection, so a
             # score without signal gives exactly the random coreset.
             return RandomRule()._select(scores, y_codes, quotas, n_keep, rng, pruning_ratio)
